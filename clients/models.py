@@ -1,0 +1,200 @@
+"""Client organizations and their structure: members, groups, collections."""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+
+class Plan(models.TextChoices):
+    TEAMS = "teams", "Teams"
+    ENTERPRISE = "enterprise", "Enterprise"
+
+
+class Organization(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.TEAMS)
+    seats = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
+    enabled = models.BooleanField(default=True)
+    provider = models.ForeignKey(
+        "providers.Provider",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clients",
+        help_text="The provider that manages this organization, if any.",
+    )
+    # Owners and admins reach every item unless this is turned off.
+    admins_access_all_items = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["provider", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    USER = "user", "User"
+    CUSTOM = "custom", "Custom"
+
+
+class MemberStatus(models.TextChoices):
+    INVITED = "invited", "Invited"
+    ACCEPTED = "accepted", "Accepted"
+    CONFIRMED = "confirmed", "Confirmed"
+    REVOKED = "revoked", "Revoked"
+
+
+# The custom role's permission flags, Bitwarden's set. The permission layer maps
+# each flag to capabilities; nothing else reads them.
+CUSTOM_PERMISSION_FLAGS = (
+    ("can_access_event_logs", "Access event logs"),
+    ("can_access_import_export", "Access import and export"),
+    ("can_manage_collections", "Manage all collections"),
+    ("can_manage_groups", "Manage groups"),
+    ("can_manage_policies", "Manage policies"),
+    ("can_manage_users", "Manage users"),
+)
+
+
+class Membership(models.Model):
+    """A user's place in an org. Only confirmed rows grant anything."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=MemberRole.choices, default=MemberRole.USER)
+    status = models.CharField(max_length=20, choices=MemberStatus.choices, default=MemberStatus.INVITED)
+    prior_status = models.CharField(
+        max_length=20,
+        choices=MemberStatus.choices,
+        blank=True,
+        help_text="The status to restore when a revoked member is restored.",
+    )
+    can_access_event_logs = models.BooleanField(default=False)
+    can_access_import_export = models.BooleanField(default=False)
+    can_manage_collections = models.BooleanField(default=False)
+    can_manage_groups = models.BooleanField(default=False)
+    can_manage_policies = models.BooleanField(default=False)
+    can_manage_users = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "email"], name="membership_unique_email"),
+            models.UniqueConstraint(
+                fields=["org", "user"],
+                name="membership_unique_user",
+                condition=models.Q(user__isnull=False),
+            ),
+        ]
+        indexes = [models.Index(fields=["org", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} in {self.org_id}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == MemberStatus.CONFIRMED
+
+    @property
+    def custom_flags(self) -> frozenset[str]:
+        return frozenset(flag for flag, _label in CUSTOM_PERMISSION_FLAGS if getattr(self, flag))
+
+
+class Group(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField(Membership, blank=True, related_name="groups")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["org", "name"], name="group_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Collection(models.Model):
+    """A folder of items. Names may nest with "/" (e.g. "Finance/Banking")."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="collections")
+    name = models.CharField(max_length=200)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["org", "name"], name="collection_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def depth(self) -> int:
+        return self.name.count("/")
+
+    @property
+    def leaf_name(self) -> str:
+        return self.name.rsplit("/", 1)[-1]
+
+
+class AccessLevel(models.TextChoices):
+    """The five sharing levels, ordered from least to most permissive."""
+
+    VIEW_EXCEPT_PASSWORDS = "view_except_passwords", "Can view, except passwords"
+    VIEW = "view", "Can view"
+    EDIT_EXCEPT_PASSWORDS = "edit_except_passwords", "Can edit, except passwords"
+    EDIT = "edit", "Can edit"
+    MANAGE = "manage", "Can manage"
+
+
+class CollectionMemberGrant(models.Model):
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="member_grants")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="collection_grants"
+    )
+    level = models.CharField(max_length=30, choices=AccessLevel.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "membership"], name="collection_member_grant_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} {self.level} {self.collection_id}"
+
+
+class CollectionGroupGrant(models.Model):
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="group_grants")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="collection_grants")
+    level = models.CharField(max_length=30, choices=AccessLevel.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "group"], name="collection_group_grant_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_id} {self.level} {self.collection_id}"

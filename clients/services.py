@@ -1,0 +1,81 @@
+"""Writes on client organizations. Keyword-only, actor explicit, one transaction each."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from portal.events import record_event
+from portal.models import EventType
+
+from .models import (
+    AccessLevel,
+    Collection,
+    CollectionGroupGrant,
+    CollectionMemberGrant,
+    Group,
+    MemberRole,
+    MemberStatus,
+    Membership,
+    Organization,
+    Plan,
+)
+
+DEFAULT_COLLECTION_NAME = "Default collection"
+
+
+@transaction.atomic
+def org_create(
+    *,
+    user,
+    name: str,
+    plan: str = Plan.TEAMS,
+    seats: int = 10,
+    provider=None,
+    acting_provider=None,
+) -> Organization:
+    """Create an org with its default collection."""
+    org = Organization.objects.create(name=name, plan=plan, seats=seats, provider=provider)
+    Collection.objects.create(org=org, name=DEFAULT_COLLECTION_NAME, is_default=True)
+    record_event(EventType.ORG_CREATED, user=user, acting_provider=acting_provider, org=org, obj=org)
+    return org
+
+
+@transaction.atomic
+def membership_add_confirmed(
+    *, org: Organization, user, role: str = MemberRole.USER, **custom_flags: bool
+) -> Membership:
+    """Add an existing account as a confirmed member (operators and seeding)."""
+    membership, _ = Membership.objects.update_or_create(
+        org=org,
+        email=user.email,
+        defaults={"user": user, "role": role, "status": MemberStatus.CONFIRMED, **custom_flags},
+    )
+    return membership
+
+
+@transaction.atomic
+def group_create(*, org: Organization, name: str, members=()) -> Group:
+    group = Group.objects.create(org=org, name=name)
+    group.members.set(members)
+    return group
+
+
+@transaction.atomic
+def collection_create(*, org: Organization, name: str) -> Collection:
+    return Collection.objects.create(org=org, name=name)
+
+
+def collection_grant_member(*, collection: Collection, membership: Membership, level: AccessLevel):
+    if collection.org_id != membership.org_id:
+        raise ValueError("A collection can only be shared within its own organization.")
+    CollectionMemberGrant.objects.update_or_create(
+        collection=collection, membership=membership, defaults={"level": level}
+    )
+
+
+def collection_grant_group(*, collection: Collection, group: Group, level: AccessLevel):
+    if collection.org_id != group.org_id:
+        raise ValueError("A collection can only be shared within its own organization.")
+    CollectionGroupGrant.objects.update_or_create(
+        collection=collection, group=group, defaults={"level": level}
+    )

@@ -1,0 +1,335 @@
+"""The permission layer: the one place that decides what an actor may do.
+
+Nothing else in the code compares roles. Views ask for a `Capability` through
+`org_view` / `provider_view`; services receive the resolved `Actor`.
+
+Provider staff manage a client's structure but never its vault: the provider
+rows of the tables below hold no vault capability, and a test reads the
+tables to prove it. A provider user who is also a confirmed member of a client
+org reaches items through that membership only (see `Actor.vault_membership`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from clients.models import AccessLevel, MemberRole, MemberStatus, Membership, Organization
+from providers.models import Provider, ProviderRole, ProviderUser, ProviderUserStatus
+
+
+class Capability(enum.StrEnum):
+    """Everything an actor can do in a client organization."""
+
+    ORG_VIEW = "org_view"
+    ORG_RENAME = "org_rename"
+    ORG_SETTINGS = "org_settings"
+    MEMBERS_VIEW = "members_view"
+    MEMBERS_MANAGE = "members_manage"
+    GROUPS_MANAGE = "groups_manage"
+    COLLECTIONS_MANAGE = "collections_manage"
+    POLICIES_MANAGE = "policies_manage"
+    IMPORT = "import"
+    EVENTS_VIEW = "events_view"
+    # Vault capabilities: never granted through a provider.
+    ITEMS_USE = "items_use"
+    ITEMS_ACCESS_ALL = "items_access_all"
+    EXPORT = "export"
+
+
+VAULT_CAPABILITIES = frozenset({Capability.ITEMS_USE, Capability.ITEMS_ACCESS_ALL, Capability.EXPORT})
+
+
+class Relationship(enum.StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    USER = "user"
+    CUSTOM = "custom"
+    PROVIDER_ADMIN = "provider_admin"
+    SERVICE_USER = "service_user"
+
+
+_MANAGEMENT = frozenset(
+    {
+        Capability.ORG_VIEW,
+        Capability.ORG_RENAME,
+        Capability.MEMBERS_VIEW,
+        Capability.MEMBERS_MANAGE,
+        Capability.GROUPS_MANAGE,
+        Capability.COLLECTIONS_MANAGE,
+        Capability.POLICIES_MANAGE,
+        Capability.IMPORT,
+        Capability.EVENTS_VIEW,
+    }
+)
+
+ORG_CAPABILITIES: dict[Relationship, frozenset[Capability]] = {
+    Relationship.OWNER: _MANAGEMENT | {Capability.ORG_SETTINGS} | VAULT_CAPABILITIES,
+    Relationship.ADMIN: _MANAGEMENT | VAULT_CAPABILITIES,
+    Relationship.USER: frozenset({Capability.ORG_VIEW, Capability.ITEMS_USE}),
+    Relationship.CUSTOM: frozenset({Capability.ORG_VIEW, Capability.ITEMS_USE}),
+    Relationship.PROVIDER_ADMIN: _MANAGEMENT,
+    Relationship.SERVICE_USER: _MANAGEMENT,
+}
+
+# A custom role adds, per flag set on its membership, these capabilities.
+CUSTOM_FLAG_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    "can_access_event_logs": frozenset({Capability.EVENTS_VIEW}),
+    "can_access_import_export": frozenset({Capability.IMPORT, Capability.EXPORT}),
+    "can_manage_collections": frozenset({Capability.COLLECTIONS_MANAGE}),
+    "can_manage_groups": frozenset({Capability.GROUPS_MANAGE}),
+    "can_manage_policies": frozenset({Capability.POLICIES_MANAGE}),
+    "can_manage_users": frozenset({Capability.MEMBERS_VIEW, Capability.MEMBERS_MANAGE}),
+}
+
+_MEMBER_RELATIONSHIP = {
+    MemberRole.OWNER: Relationship.OWNER,
+    MemberRole.ADMIN: Relationship.ADMIN,
+    MemberRole.USER: Relationship.USER,
+    MemberRole.CUSTOM: Relationship.CUSTOM,
+}
+_PROVIDER_RELATIONSHIP = {
+    ProviderRole.ADMIN: Relationship.PROVIDER_ADMIN,
+    ProviderRole.SERVICE_USER: Relationship.SERVICE_USER,
+}
+
+
+class ProviderCapability(enum.StrEnum):
+    """Everything a provider user can do in the provider portal itself."""
+
+    DASHBOARD_VIEW = "dashboard_view"
+    CLIENTS_ENTER = "clients_enter"
+    CLIENTS_RENAME = "clients_rename"
+    CLIENTS_CREATE = "clients_create"
+    CLIENTS_UNLINK = "clients_unlink"
+    SEATS_MANAGE = "seats_manage"
+    BILLING_VIEW = "billing_view"
+    PROVIDER_USERS_MANAGE = "provider_users_manage"
+    PROVIDER_EVENTS_VIEW = "provider_events_view"
+    PROVIDER_SETTINGS = "provider_settings"
+
+
+_SERVICE_USER_PROVIDER = frozenset(
+    {
+        ProviderCapability.DASHBOARD_VIEW,
+        ProviderCapability.CLIENTS_ENTER,
+        ProviderCapability.CLIENTS_RENAME,
+    }
+)
+PROVIDER_CAPABILITIES: dict[Relationship, frozenset[ProviderCapability]] = {
+    Relationship.PROVIDER_ADMIN: frozenset(ProviderCapability),
+    Relationship.SERVICE_USER: _SERVICE_USER_PROVIDER,
+}
+
+# Access levels from least to most permissive; the most permissive grant wins.
+LEVEL_RANK: dict[str, int] = {
+    AccessLevel.VIEW_EXCEPT_PASSWORDS: 1,
+    AccessLevel.VIEW: 2,
+    AccessLevel.EDIT_EXCEPT_PASSWORDS: 3,
+    AccessLevel.EDIT: 4,
+    AccessLevel.MANAGE: 5,
+}
+
+
+def most_permissive_level(levels) -> str | None:
+    levels = [level for level in levels if level]
+    return max(levels, key=LEVEL_RANK.__getitem__) if levels else None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """How one user relates to one org, resolved once per request."""
+
+    user: object
+    org: Organization
+    relationships: frozenset[Relationship]
+    capabilities: frozenset[Capability]
+    membership: Membership | None = None
+    provider_user: ProviderUser | None = None
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    @property
+    def via_provider(self) -> bool:
+        """True when the actor's only tie to the org is its provider."""
+        return self.membership is None and self.provider_user is not None
+
+    @property
+    def acting_provider(self) -> Provider | None:
+        return self.provider_user.provider if self.via_provider else None
+
+    @property
+    def vault_membership(self) -> Membership | None:
+        """The membership that vault access is checked against; never a provider tie."""
+        if self.membership is not None and self.can(Capability.ITEMS_USE):
+            return self.membership
+        return None
+
+
+def member_capabilities(membership: Membership) -> frozenset[Capability]:
+    relationship = _MEMBER_RELATIONSHIP[MemberRole(membership.role)]
+    capabilities = set(ORG_CAPABILITIES[relationship])
+    if relationship is Relationship.CUSTOM:
+        for flag in membership.custom_flags:
+            capabilities |= CUSTOM_FLAG_CAPABILITIES[flag]
+    return frozenset(capabilities)
+
+
+def _provider_user_for_org(user, org: Organization) -> ProviderUser | None:
+    if org.provider_id is None:
+        return None
+    provider_user = (
+        ProviderUser.objects.select_related("provider")
+        .filter(
+            provider_id=org.provider_id,
+            provider__enabled=True,
+            user=user,
+            status=ProviderUserStatus.CONFIRMED,
+        )
+        .first()
+    )
+    if provider_user is None:
+        return None
+    if not provider_user_reaches_client(provider_user, org):
+        return None
+    return provider_user
+
+
+def provider_user_reaches_client(provider_user: ProviderUser, org: Organization) -> bool:
+    """Service users limited to a list of clients reach only those."""
+    if provider_user.role == ProviderRole.ADMIN or provider_user.access_all_clients:
+        return True
+    return provider_user.client_scope.filter(pk=org.pk).exists()
+
+
+def resolve(user, org: Organization) -> Actor | None:
+    """How `user` relates to `org`, or None for a stranger (who must get a 404)."""
+    if user is None or not user.is_authenticated or org is None:
+        return None
+    membership = (
+        Membership.objects.filter(org=org, user=user, status=MemberStatus.CONFIRMED).first()
+    )
+    provider_user = _provider_user_for_org(user, org)
+    if membership is None and provider_user is None:
+        return None
+    relationships: set[Relationship] = set()
+    capabilities: set[Capability] = set()
+    if membership is not None:
+        relationships.add(_MEMBER_RELATIONSHIP[MemberRole(membership.role)])
+        capabilities |= member_capabilities(membership)
+    if provider_user is not None:
+        relationship = _PROVIDER_RELATIONSHIP[ProviderRole(provider_user.role)]
+        relationships.add(relationship)
+        capabilities |= ORG_CAPABILITIES[relationship]
+    return Actor(
+        user=user,
+        org=org,
+        relationships=frozenset(relationships),
+        capabilities=frozenset(capabilities),
+        membership=membership,
+        provider_user=provider_user,
+    )
+
+
+@dataclass(frozen=True)
+class ProviderActor:
+    user: object
+    provider: Provider
+    provider_user: ProviderUser
+    capabilities: frozenset[ProviderCapability] = field(default_factory=frozenset)
+
+    def can(self, capability: ProviderCapability) -> bool:
+        return capability in self.capabilities
+
+    @property
+    def is_admin(self) -> bool:
+        return self.provider_user.role == ProviderRole.ADMIN
+
+    def reaches_client(self, org: Organization) -> bool:
+        return org.provider_id == self.provider.pk and provider_user_reaches_client(
+            self.provider_user, org
+        )
+
+
+def resolve_provider(user, provider: Provider) -> ProviderActor | None:
+    """How `user` relates to `provider`, or None for anyone who is not confirmed staff."""
+    if user is None or not user.is_authenticated or provider is None or not provider.enabled:
+        return None
+    provider_user = ProviderUser.objects.filter(
+        provider=provider, user=user, status=ProviderUserStatus.CONFIRMED
+    ).first()
+    if provider_user is None:
+        return None
+    provider_user.provider = provider
+    relationship = _PROVIDER_RELATIONSHIP[ProviderRole(provider_user.role)]
+    return ProviderActor(
+        user=user,
+        provider=provider,
+        provider_user=provider_user,
+        capabilities=PROVIDER_CAPABILITIES[relationship],
+    )
+
+
+class OrgDisabled(PermissionDenied):
+    """A related user reached a disabled org: nobody may use it until it is enabled."""
+
+
+def _fetch_or_404(queryset, pk):
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def org_view(capability: Capability) -> Callable:
+    """Resolve `org_id` from the URL; 404 for strangers, 403 for a missing capability.
+
+    The view receives `actor` and `org` as keyword arguments.
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        @login_required
+        def wrapper(request: HttpRequest, org_id, *args, **kwargs) -> HttpResponse:
+            org = _fetch_or_404(Organization.objects.select_related("provider"), org_id)
+            actor = resolve(request.user, org)
+            if actor is None:
+                raise Http404
+            if not org.enabled:
+                raise OrgDisabled("This organization is disabled. Its provider or the operator can enable it.")
+            if not actor.can(capability):
+                raise PermissionDenied
+            return view(request, *args, actor=actor, org=org, **kwargs)
+
+        wrapper.required_capability = capability  # read by the access-matrix test
+        return wrapper
+
+    return decorator
+
+
+def provider_view(capability: ProviderCapability) -> Callable:
+    """Resolve `provider_id` from the URL; 404 for non-staff, 403 for a missing capability."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        @login_required
+        def wrapper(request: HttpRequest, provider_id, *args, **kwargs) -> HttpResponse:
+            provider = _fetch_or_404(Provider.objects.all(), provider_id)
+            actor = resolve_provider(request.user, provider)
+            if actor is None:
+                raise Http404
+            if not actor.can(capability):
+                raise PermissionDenied
+            return view(request, *args, actor=actor, provider=provider, **kwargs)
+
+        wrapper.required_capability = capability
+        return wrapper
+
+    return decorator

@@ -1,0 +1,10 @@
+"""One way to paginate a list page."""
+
+from django.core.paginator import Page, Paginator
+
+PAGE_SIZE = 25
+
+
+def paginate(request, queryset, *, per_page: int = PAGE_SIZE) -> Page:
+    """The requested page; a malformed or out-of-range number gives the nearest page."""
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))

@@ -1,0 +1,71 @@
+"""Account pages: home, invitations, and the error pages."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from clients.selectors import org_list_for_user
+from providers.selectors import provider_list_for_user
+
+from .forms import NewAccountForm
+from .services import InvitationError, invitation_accept, invitation_find
+
+
+@login_required
+def home(request):
+    """Take each user to what they can reach: straight there when it is one place."""
+    providers = list(provider_list_for_user(request.user))
+    orgs = list(org_list_for_user(request.user))
+    if len(providers) + len(orgs) == 1:
+        if providers:
+            return redirect("provider_dashboard", provider_id=providers[0].pk)
+        return redirect("org_overview", org_id=orgs[0].pk)
+    return render(request, "portal/home.html", {"providers": providers, "orgs": orgs})
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept_view(request, token: str):
+    invitation = invitation_find(token)
+    if invitation is None:
+        return render(request, "portal/invitation_invalid.html", {"reason": "unknown"}, status=404)
+    if not invitation.is_usable:
+        return render(request, "portal/invitation_invalid.html", {"reason": "used"}, status=410)
+    user = request.user if request.user.is_authenticated else None
+    existing = get_user_model().objects.filter(email__iexact=invitation.email).first()
+    form = None
+    if user is None and existing is not None and existing.has_usable_password():
+        return render(request, "portal/invitation_login.html", {"invitation": invitation})
+    if user is None:
+        form = NewAccountForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            with transaction.atomic():
+                if user is None:
+                    user = _account_for_invitation(existing, invitation.email, form.cleaned_data)
+                invitation_accept(invitation=invitation, user=user)
+        except InvitationError as error:
+            messages.error(request, str(error))
+            return render(
+                request, "portal/invitation_accept.html", {"invitation": invitation, "form": form}
+            )
+        if not request.user.is_authenticated:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Invitation accepted.")
+        return redirect("home")
+    return render(request, "portal/invitation_accept.html", {"invitation": invitation, "form": form})
+
+
+def _account_for_invitation(existing, email: str, data: dict):
+    user = existing or get_user_model().objects.create_user(email, name=data.get("name", ""))
+    user.set_password(data["password1"])
+    if data.get("name"):
+        user.name = data["name"]
+    user.save(update_fields=["password", "name"])
+    return user
+
+
+def csrf_failure(request, reason: str = ""):
+    return render(request, "403_csrf.html", status=403)

@@ -1,0 +1,89 @@
+"""Shared fixtures. The trio, after STYLE.md: alice owns an org, bob is in alice's org
+with a lower role, charlie is a stranger. Provider staff manage alice's org."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from clients.models import AccessLevel, Collection, MemberRole
+from portal.models import User
+from providers.models import Provider, ProviderRole
+
+from . import factories
+
+
+@dataclass
+class World:
+    org: object
+    other_org: object
+    provider: object
+    other_provider: object
+    alice: User  # owner of org
+    bob: User  # user in org
+    charlie: User  # stranger
+    org_admin: User
+    custom: User  # custom role with "manage users" only
+    provider_admin: User
+    service_user: User
+    other_provider_admin: User
+    collection: Collection
+    other_collection: Collection
+
+
+@pytest.fixture
+def world(db) -> World:
+    provider: Provider = factories.ProviderFactory(name="Demo MSP")
+    other_provider = factories.ProviderFactory(name="Other MSP")
+    org = factories.OrganizationFactory(name="Alice Co", provider=provider)
+    other_org = factories.OrganizationFactory(name="Other Co", provider=other_provider)
+    alice = factories.UserFactory(email="alice@example.test")
+    bob = factories.UserFactory(email="bob@example.test")
+    charlie = factories.UserFactory(email="charlie@example.test")
+    org_admin = factories.UserFactory(email="admin@example.test")
+    custom = factories.UserFactory(email="custom@example.test")
+    factories.MembershipFactory(org=org, user=alice, role=MemberRole.OWNER)
+    bob_membership = factories.MembershipFactory(org=org, user=bob, role=MemberRole.USER)
+    factories.MembershipFactory(org=org, user=org_admin, role=MemberRole.ADMIN)
+    factories.MembershipFactory(org=org, user=custom, role=MemberRole.CUSTOM, can_manage_users=True)
+    factories.MembershipFactory(org=other_org, user=charlie, role=MemberRole.OWNER)
+    provider_admin = factories.ProviderUserFactory(provider=provider, role=ProviderRole.ADMIN).user
+    service_user = factories.ProviderUserFactory(
+        provider=provider, role=ProviderRole.SERVICE_USER
+    ).user
+    other_provider_admin = factories.ProviderUserFactory(
+        provider=other_provider, role=ProviderRole.ADMIN
+    ).user
+    collection = factories.CollectionFactory(org=org, name="Shared")
+    factories.CollectionMemberGrantFactory(
+        collection=collection, membership=bob_membership, level=AccessLevel.VIEW
+    )
+    other_collection = factories.CollectionFactory(org=other_org, name="Theirs")
+    return World(
+        org=org,
+        other_org=other_org,
+        provider=provider,
+        other_provider=other_provider,
+        alice=alice,
+        bob=bob,
+        charlie=charlie,
+        org_admin=org_admin,
+        custom=custom,
+        provider_admin=provider_admin,
+        service_user=service_user,
+        other_provider_admin=other_provider_admin,
+        collection=collection,
+        other_collection=other_collection,
+    )
+
+
+@pytest.fixture
+def login(client):
+    """Log the test client in as a user (or out, with None) and return it."""
+
+    def _login(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return _login
