@@ -5,9 +5,10 @@ from portal.access import Capability, org_view
 from portal.pagination import paginate
 
 from . import selectors
+from .models import MemberStatus
 
 
-def _org_context(actor, org, **extra) -> dict:
+def org_page_context(actor, org, **extra) -> dict:
     """What every org page's layout needs: plain booleans, no permission logic in templates."""
     return {
         "org": org,
@@ -27,11 +28,11 @@ def overview(request, *, actor, org):
     return render(
         request,
         "clients/overview.html",
-        _org_context(
+        org_page_context(
             actor,
             org,
             member_counts=counts,
-            seats_used=sum(n for status, n in counts.items() if status != "revoked"),
+            seats_used=sum(n for status, n in counts.items() if status != MemberStatus.REVOKED),
             collection_count=org.collections.count(),
             group_count=org.groups.count(),
         ),
@@ -43,7 +44,7 @@ def overview(request, *, actor, org):
 def members(request, *, actor, org):
     search = request.GET.get("q", "")[:100]
     page = paginate(request, selectors.member_list(org=org, search=search))
-    return render(request, "clients/members.html", _org_context(actor, org, page=page, search=search))
+    return render(request, "clients/members.html", org_page_context(actor, org, page=page, search=search))
 
 
 @require_GET
@@ -51,7 +52,7 @@ def members(request, *, actor, org):
 def groups(request, *, actor, org):
     search = request.GET.get("q", "")[:100]
     page = paginate(request, selectors.group_list(org=org, search=search))
-    return render(request, "clients/groups.html", _org_context(actor, org, page=page, search=search))
+    return render(request, "clients/groups.html", org_page_context(actor, org, page=page, search=search))
 
 
 @require_GET
@@ -60,5 +61,5 @@ def collections(request, *, actor, org):
     search = request.GET.get("q", "")[:100]
     page = paginate(request, selectors.collection_list(org=org, search=search))
     return render(
-        request, "clients/collections.html", _org_context(actor, org, page=page, search=search)
+        request, "clients/collections.html", org_page_context(actor, org, page=page, search=search)
     )

@@ -35,6 +35,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("providers/", include("providers.urls")),
     path("orgs/", include("clients.urls")),
+    path("orgs/<uuid:org_id>/vault/", include("vault.urls")),
 ]
 
 if settings.PASSWORD_RESET_BY_EMAIL:

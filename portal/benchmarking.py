@@ -1,0 +1,70 @@
+"""The benchmark harness behind `manage.py bench` / `make bench`.
+
+Each app that has figures to report provides `<app>/bench.py` with
+`seed(ctx)` (bulk-creates its scale data) and `figures(ctx) -> list[Figure]`.
+The harness runs them in `BENCH_MODULES` order inside a fresh test database.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+BENCH_MODULES = ["providers.bench", "vault.bench"]
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    target: float | None = None
+
+    def line(self) -> str:
+        text = f"{self.name}: {self.value:,.1f} {self.unit}"
+        if self.target is not None:
+            verdict = "ok" if self.value <= self.target else "OVER TARGET"
+            text += f" (target <= {self.target:,.0f} {self.unit}: {verdict})"
+        return text
+
+
+@dataclass
+class BenchContext:
+    clients: int
+    members_per_client: int
+    items_per_client: int
+    vault_clients: int
+    repeat: int
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def logged_in_client(self, user) -> Client:
+        browser = Client()
+        browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return browser
+
+
+@dataclass
+class PageTiming:
+    median_ms: float
+    queries: int
+
+
+def time_page(browser: Client, url: str, *, repeat: int) -> PageTiming:
+    """Median wall time of GET `url` over `repeat` runs after one warm-up, and its query count."""
+    response = browser.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}")
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        browser.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        browser.get(url)
+    return PageTiming(median_ms=statistics.median(timings), queries=len(queries.captured_queries))

@@ -1,0 +1,56 @@
+import importlib
+
+from django.core.management.base import BaseCommand
+from django.test.utils import (
+    override_settings,
+    setup_databases,
+    setup_test_environment,
+    teardown_databases,
+    teardown_test_environment,
+)
+
+from portal.benchmarking import BENCH_MODULES, BenchContext
+
+
+class Command(BaseCommand):
+    help = "Seed a scale data set into a fresh database and print each benchmark figure."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--clients", type=int, default=1000, help="Client orgs of the provider.")
+        parser.add_argument("--members", type=int, default=20, help="Members per client.")
+        parser.add_argument(
+            "--items", type=int, default=10000, help="Vault items per client in the vault clients."
+        )
+        parser.add_argument(
+            "--vault-clients", type=int, default=1, help="How many clients get --items items."
+        )
+        parser.add_argument("--repeat", type=int, default=20, help="Timed requests per figure.")
+
+    def handle(self, *args, **options):
+        ctx = BenchContext(
+            clients=options["clients"],
+            members_per_client=options["members"],
+            items_per_client=options["items"],
+            vault_clients=options["vault_clients"],
+            repeat=options["repeat"],
+        )
+        modules = [importlib.import_module(name) for name in BENCH_MODULES]
+        self.stdout.write("Creating a fresh benchmark database...")
+        # Measured as production runs: DEBUG off, but plain HTTP from the test client.
+        setup_test_environment(debug=False)
+        old_config = setup_databases(verbosity=0, interactive=False)
+        try:
+            self._run(ctx, modules)
+        finally:
+            teardown_databases(old_config, verbosity=0)
+            teardown_test_environment()
+
+    @override_settings(SECURE_SSL_REDIRECT=False)
+    def _run(self, ctx: BenchContext, modules) -> None:
+        for module in modules:
+            self.stdout.write(f"Seeding {module.__name__}...")
+            module.seed(ctx)
+        self.stdout.write("Figures:")
+        for module in modules:
+            for figure in module.figures(ctx):
+                self.stdout.write(f"  {figure.line()}")

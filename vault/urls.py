@@ -1,0 +1,3 @@
+"""Vault pages, mounted under orgs/<uuid:org_id>/vault/."""
+
+urlpatterns: list = []
