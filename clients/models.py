@@ -19,6 +19,9 @@ class Organization(models.Model):
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.TEAMS)
     seats = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
     enabled = models.BooleanField(default=True)
+    # Set when the org was disabled together with its provider, so that enabling the
+    # provider again re-enables exactly these clients and not ones disabled on purpose.
+    disabled_with_provider = models.BooleanField(default=False, editable=False)
     provider = models.ForeignKey(
         "providers.Provider",
         null=True,

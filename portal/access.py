@@ -23,6 +23,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from clients.models import AccessLevel, MemberRole, MemberStatus, Membership, Organization
 from providers.models import Provider, ProviderRole, ProviderUser, ProviderUserStatus
 
+from .events import record_provider_entry
+
 
 class Capability(enum.StrEnum):
     """Everything an actor can do in a client organization."""
@@ -173,6 +175,16 @@ class Actor:
         return None
 
 
+def is_first_owner(membership: Membership) -> bool:
+    """An owner invited into an org that has no confirmed owner yet (a new client)."""
+    return (
+        membership.role == MemberRole.OWNER
+        and not Membership.objects.filter(
+            org_id=membership.org_id, role=MemberRole.OWNER, status=MemberStatus.CONFIRMED
+        ).exists()
+    )
+
+
 def member_capabilities(membership: Membership) -> frozenset[Capability]:
     relationship = _MEMBER_RELATIONSHIP[MemberRole(membership.role)]
     capabilities = set(ORG_CAPABILITIES[relationship])
@@ -252,6 +264,11 @@ class ProviderActor:
     def is_admin(self) -> bool:
         return self.provider_user.role == ProviderRole.ADMIN
 
+    @property
+    def reaches_all_clients(self) -> bool:
+        """False for a service user limited to a chosen list of clients."""
+        return self.is_admin or self.provider_user.access_all_clients
+
     def reaches_client(self, org: Organization) -> bool:
         return org.provider_id == self.provider.pk and provider_user_reaches_client(
             self.provider_user, org
@@ -306,6 +323,8 @@ def org_view(capability: Capability) -> Callable:
                 raise OrgDisabled("This organization is disabled. Its provider or the operator can enable it.")
             if not actor.can(capability):
                 raise PermissionDenied
+            if actor.via_provider:
+                record_provider_entry(request, actor)
             return view(request, *args, actor=actor, org=org, **kwargs)
 
         wrapper.required_capability = capability  # read by the access-matrix test

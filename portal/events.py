@@ -6,9 +6,11 @@ Events name objects by type and id only: an item's name is a secret too.
 from __future__ import annotations
 
 import contextvars
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
 from .models import Event, EventType
 
@@ -51,3 +53,44 @@ def record_org_event(event_type: EventType, *, actor, obj=None, details=None) ->
         obj=obj,
         details=details,
     )
+
+
+# The clients a session has already entered as a provider (org ids).
+PROVIDER_ENTRIES_SESSION_KEY = "provider_entered_clients"
+
+
+def record_provider_entry(request, actor) -> None:
+    """The first entry of a session into a client, as its provider, goes in both logs.
+
+    The client's log names the provider as the actor (`acting_provider`); the
+    provider's log gets its own row naming the client. Later pages of the same
+    session do not repeat it.
+    """
+    org = actor.org
+    provider = actor.acting_provider
+    entered = request.session.get(PROVIDER_ENTRIES_SESSION_KEY, [])
+    if provider is None or str(org.pk) in entered:
+        return
+    with transaction.atomic():
+        record_event(
+            EventType.ORG_ACCESSED_BY_PROVIDER, user=actor.user, acting_provider=provider, org=org
+        )
+        record_event(
+            EventType.CLIENT_ACCESSED,
+            user=actor.user,
+            provider=provider,
+            obj=org,
+            details={"client": org.name},
+        )
+    request.session[PROVIDER_ENTRIES_SESSION_KEY] = [*entered, str(org.pk)]
+
+
+def in_date_range(events: models.QuerySet, *, start: date | None, end: date | None):
+    """Events from the start of `start` to the end of `end`, days in the portal's time zone."""
+    zone = timezone.get_current_timezone()
+    if start:
+        events = events.filter(occurred_at__gte=datetime.combine(start, time.min, tzinfo=zone))
+    if end:
+        next_day = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+        events = events.filter(occurred_at__lt=next_day)
+    return events

@@ -73,7 +73,9 @@ def invitation_accept(*, invitation: Invitation, user) -> None:
     is confirmed at once: nobody else could confirm them. Everyone else waits for
     an admin's confirmation.
     """
-    from clients.models import MemberRole, MemberStatus, Membership
+    from clients.models import MemberStatus, Membership
+
+    from . import access
     from providers.models import ProviderUserStatus
 
     from .events import record_event
@@ -90,12 +92,7 @@ def invitation_accept(*, invitation: Invitation, user) -> None:
         membership = Membership.objects.select_for_update().get(pk=invitation.membership_id)
         if membership.status != MemberStatus.INVITED:
             raise InvitationError("This invitation is no longer pending.")
-        first_owner = (
-            membership.role == MemberRole.OWNER
-            and not Membership.objects.filter(
-                org_id=membership.org_id, role=MemberRole.OWNER, status=MemberStatus.CONFIRMED
-            ).exists()
-        )
+        first_owner = access.is_first_owner(membership)
         membership.user = user
         membership.status = MemberStatus.CONFIRMED if first_owner else MemberStatus.ACCEPTED
         membership.save(update_fields=["user", "status"])

@@ -3,18 +3,32 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from django.views.decorators.http import require_http_methods
+
 from . import views
 from .forms import LoginForm
 
+# Django's form views also take PUT; the portal's forms speak GET and POST only.
+get_or_post = require_http_methods(["GET", "POST"])
+
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz/", views.healthz, name="healthz"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        get_or_post(
+            auth_views.LoginView.as_view(
+                authentication_form=LoginForm, redirect_authenticated_user=True
+            )
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password/change/",
+        get_or_post(auth_views.PasswordChangeView.as_view()),
+        name="password_change",
+    ),
     path(
         "accounts/password/change/done/",
         auth_views.PasswordChangeDoneView.as_view(),
@@ -23,7 +37,7 @@ urlpatterns = [
     # Operators hand out set-password links (createprovider); this page is always on.
     path(
         "accounts/set-password/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(post_reset_login=False),
+        get_or_post(auth_views.PasswordResetConfirmView.as_view(post_reset_login=False)),
         name="password_reset_confirm",
     ),
     path(
@@ -40,7 +54,11 @@ urlpatterns = [
 
 if settings.PASSWORD_RESET_BY_EMAIL:
     urlpatterns += [
-        path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+        path(
+            "accounts/password/reset/",
+            get_or_post(auth_views.PasswordResetView.as_view()),
+            name="password_reset",
+        ),
         path(
             "accounts/password/reset/sent/",
             auth_views.PasswordResetDoneView.as_view(),

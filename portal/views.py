@@ -3,9 +3,10 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.db import connection, transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from clients.selectors import org_list_for_user
 from providers.selectors import provider_list_for_user
@@ -14,6 +15,7 @@ from .forms import NewAccountForm
 from .services import InvitationError, invitation_accept, invitation_find
 
 
+@require_GET
 @login_required
 def home(request):
     """Take each user to what they can reach: straight there when it is one place."""
@@ -65,6 +67,14 @@ def _account_for_invitation(existing, email: str, data: dict):
         user.name = data["name"]
     user.save(update_fields=["password", "name"])
     return user
+
+
+@require_http_methods(["GET", "HEAD"])
+def healthz(request):
+    """For load balancers and container healthchecks: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
 
 
 def csrf_failure(request, reason: str = ""):

@@ -21,3 +21,6 @@ STORAGES = {
 }
 AXES_FAILURE_LIMIT = 3
 WHITENOISE_AUTOREFRESH = True  # no collectstatic needed in tests
+# Query counts pinned in tests must not depend on whether Redis is configured.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -125,19 +125,24 @@ def test_parse_keyring_rejects_empty(spec: str) -> None:
         parse_keyring(spec)
 
 
+def _fixed_bytes(length: int, seed: int) -> bytes:
+    # Parameters must be the same in every pytest-xdist worker, so no os.urandom here.
+    return bytes((seed + i * 7) % 256 for i in range(length))
+
+
 def _bad_spec_cases() -> list[tuple[str, str]]:
-    good = b64(os.urandom(32))
+    good = b64(_fixed_bytes(32, 1))
     return [
-        (f"k2:{good},{b64(os.urandom(32))}", r"entry 2 has no key id"),
+        (f"k2:{good},{b64(_fixed_bytes(32, 2))}", r"entry 2 has no key id"),
         (f":{good}", r"entry 1 has no key id"),
         (f"k|2:{good}", r"entry 1 has an invalid key id"),
         (f"{'x' * 33}:{good}", r"entry 1 has an invalid key id"),
         ("k1:", r"entry 1 \('k1'\) has no key after ':'"),
         ("k1:not*base64!", r"entry 1 \('k1'\): key is not valid base64"),
         ("k1:abcde", r"entry 1 \('k1'\): key is not valid base64"),
-        (f"k1:{b64(os.urandom(16))}", r"entry 1 \('k1'\): key decodes to 16 bytes"),
-        (f"k1:{b64(os.urandom(33))}", r"decodes to 33 bytes; expected exactly 32"),
-        (f"k1:{good},k1:{b64(os.urandom(32))}", r"entry 2: key id 'k1' appears twice"),
+        (f"k1:{b64(_fixed_bytes(16, 3))}", r"entry 1 \('k1'\): key decodes to 16 bytes"),
+        (f"k1:{b64(_fixed_bytes(33, 4))}", r"decodes to 33 bytes; expected exactly 32"),
+        (f"k1:{good},k1:{b64(_fixed_bytes(32, 5))}", r"entry 2: key id 'k1' appears twice"),
     ]
 
 
@@ -452,7 +457,9 @@ def _encrypt(data_key: bytes, org_id: UUID, item_id: UUID, plaintext: bytes = SE
     )
 
 
-@pytest.mark.parametrize("plaintext", [SECRET, b"", "pässwörd ✓".encode(), os.urandom(4096)])
+@pytest.mark.parametrize(
+    "plaintext", [SECRET, b"", "pässwörd ✓".encode(), _fixed_bytes(4096, 9)]
+)
 def test_field_round_trip(plaintext: bytes, data_key: bytes, org_id: UUID, item_id: UUID) -> None:
     ciphertext = _encrypt(data_key, org_id, item_id, plaintext)
     assert len(ciphertext) == 12 + len(plaintext) + 16
@@ -534,7 +541,7 @@ def test_field_truncated_input_fails(
         )
 
 
-@pytest.mark.parametrize("garbage", [os.urandom(64), b"\x00" * 40, b"plaintext-password"])
+@pytest.mark.parametrize("garbage", [_fixed_bytes(64, 11), b"\x00" * 40, b"plaintext-password"])
 def test_field_garbage_input_fails(
     data_key: bytes, org_id: UUID, item_id: UUID, garbage: bytes
 ) -> None:
