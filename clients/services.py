@@ -6,6 +6,7 @@ from django.db import transaction
 
 from portal.events import record_event
 from portal.models import EventType
+from vault.key_management import org_keys_create
 
 from .models import (
     AccessLevel,
@@ -14,8 +15,8 @@ from .models import (
     CollectionMemberGrant,
     Group,
     MemberRole,
-    MemberStatus,
     Membership,
+    MemberStatus,
     Organization,
     Plan,
 )
@@ -33,9 +34,10 @@ def org_create(
     provider=None,
     acting_provider=None,
 ) -> Organization:
-    """Create an org with its default collection."""
+    """Create an org with its default collection and its vault key pair."""
     org = Organization.objects.create(name=name, plan=plan, seats=seats, provider=provider)
     Collection.objects.create(org=org, name=DEFAULT_COLLECTION_NAME, is_default=True)
+    org_keys_create(org=org)
     record_event(EventType.ORG_CREATED, user=user, acting_provider=acting_provider, org=org, obj=org)
     return org
 

@@ -7,4 +7,5 @@ urlpatterns = [
     path("<uuid:org_id>/members/", views.members, name="org_members"),
     path("<uuid:org_id>/groups/", views.groups, name="org_groups"),
     path("<uuid:org_id>/collections/", views.collections, name="org_collections"),
+    path("<uuid:org_id>/events/", views.events, name="org_events"),
 ]

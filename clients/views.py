@@ -1,10 +1,15 @@
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 from portal.access import Capability, org_view
 from portal.pagination import paginate
 
 from . import selectors
+from .forms import EventFilterForm
 from .models import MemberStatus
 
 
@@ -16,6 +21,7 @@ def org_page_context(actor, org, **extra) -> dict:
         "can_view_members": actor.can(Capability.MEMBERS_VIEW),
         "can_manage_groups": actor.can(Capability.GROUPS_MANAGE),
         "can_manage_collections": actor.can(Capability.COLLECTIONS_MANAGE),
+        "can_view_events": actor.can(Capability.EVENTS_VIEW),
         "can_use_vault": actor.vault_membership is not None,
         **extra,
     }
@@ -35,8 +41,59 @@ def overview(request, *, actor, org):
             seats_used=sum(n for status, n in counts.items() if status != MemberStatus.REVOKED),
             collection_count=org.collections.count(),
             group_count=org.groups.count(),
+            onboarding=_onboarding_steps(actor, org),
         ),
     )
+
+
+@dataclass(frozen=True)
+class OnboardingStep:
+    label: str
+    done: bool
+    url: str | None  # None when the page does not exist yet or the actor cannot use it
+
+
+# The recommended onboarding workflow, in order: (state field, label, capability, URL names).
+# Import and policies pages arrive with their own issues; until then their steps have no link.
+ONBOARDING_WORKFLOW = [
+    (
+        "collections_created",
+        "Create collections",
+        Capability.COLLECTIONS_MANAGE,
+        ["org_collections"],
+    ),
+    ("data_imported", "Import data", Capability.IMPORT, ["vault_import", "org_import"]),
+    ("policies_configured", "Configure policies", Capability.POLICIES_MANAGE, ["org_policies"]),
+    ("groups_created", "Create groups", Capability.GROUPS_MANAGE, ["org_groups"]),
+    ("users_invited", "Invite users", Capability.MEMBERS_MANAGE, ["org_members"]),
+    ("users_confirmed", "Confirm users", Capability.MEMBERS_MANAGE, ["org_members"]),
+]
+
+
+def _onboarding_steps(actor, org) -> list[OnboardingStep] | None:
+    """The checklist for those who manage the org; None once it is fully onboarded."""
+    if not actor.can(Capability.MEMBERS_MANAGE):
+        return None
+    state = selectors.onboarding_state(org=org)
+    if state.complete:
+        return None
+    return [
+        OnboardingStep(
+            label=label,
+            done=getattr(state, field),
+            url=_first_url(url_names, org) if actor.can(capability) else None,
+        )
+        for field, label, capability, url_names in ONBOARDING_WORKFLOW
+    ]
+
+
+def _first_url(names: list[str], org) -> str | None:
+    for name in names:
+        try:
+            return reverse(name, kwargs={"org_id": org.pk})
+        except NoReverseMatch:
+            continue
+    return None
 
 
 @require_GET
@@ -62,4 +119,17 @@ def collections(request, *, actor, org):
     page = paginate(request, selectors.collection_list(org=org, search=search))
     return render(
         request, "clients/collections.html", org_page_context(actor, org, page=page, search=search)
+    )
+
+
+@require_GET
+@org_view(Capability.EVENTS_VIEW)
+def events(request, *, actor, org):
+    form = EventFilterForm(request.GET or None)
+    page = paginate(request, selectors.org_event_list(org=org, **form.filters()))
+    extra_query = urlencode({k: form.data[k] for k in form.fields if form.data.get(k)})
+    return render(
+        request,
+        "clients/events.html",
+        org_page_context(actor, org, form=form, page=page, extra_query=extra_query),
     )

@@ -12,15 +12,24 @@ org reaches items through that membership only (see `Actor.vault_membership`).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import wraps
+from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from clients.models import AccessLevel, MemberRole, MemberStatus, Membership, Organization
+from clients.models import (
+    AccessLevel,
+    CollectionGroupGrant,
+    CollectionMemberGrant,
+    MemberRole,
+    Membership,
+    MemberStatus,
+    Organization,
+)
 from providers.models import Provider, ProviderRole, ProviderUser, ProviderUserStatus
 
 from .events import record_provider_entry
@@ -221,6 +230,16 @@ def provider_user_reaches_client(provider_user: ProviderUser, org: Organization)
     return provider_user.client_scope.filter(pk=org.pk).exists()
 
 
+def is_provider_admin_role(role: str) -> bool:
+    """Whether staff with this role are provider admins (the rule of at least one)."""
+    return _PROVIDER_RELATIONSHIP[ProviderRole(role)] is Relationship.PROVIDER_ADMIN
+
+
+def provider_user_can_be_scoped(provider_user: ProviderUser) -> bool:
+    """Only service users can be limited to a chosen list of clients."""
+    return _PROVIDER_RELATIONSHIP[ProviderRole(provider_user.role)] is Relationship.SERVICE_USER
+
+
 def resolve(user, org: Organization) -> Actor | None:
     """How `user` relates to `org`, or None for a stranger (who must get a 404)."""
     if user is None or not user.is_authenticated or org is None:
@@ -352,3 +371,152 @@ def provider_view(capability: ProviderCapability) -> Callable:
         return wrapper
 
     return decorator
+
+
+# --------------------------------------------------------------------------
+# The vault: item access through collection grants, never through a provider
+# --------------------------------------------------------------------------
+
+EDIT_LEVELS = frozenset({AccessLevel.EDIT_EXCEPT_PASSWORDS, AccessLevel.EDIT, AccessLevel.MANAGE})
+# Levels that may receive password-class secrets (password, TOTP, card code, hidden fields).
+SECRET_LEVELS = frozenset({AccessLevel.VIEW, AccessLevel.EDIT, AccessLevel.MANAGE})
+
+# Vault grants carry this token and only this module holds it, so vault code
+# cannot build a grant by hand and skip the check. A guard against mistakes
+# (Python cannot stop hostile code), which is what the design asks for.
+_ISSUED_HERE = object()
+
+
+@dataclass(frozen=True)
+class VaultAccess:
+    """What one member may reach in one org's vault. Only `vault_access` issues it."""
+
+    actor: Actor
+    collection_levels: Mapping[UUID, str]
+    reaches_all_items: bool
+    issued_by: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.issued_by is not _ISSUED_HERE:
+            raise TypeError("Vault access is issued by portal.access.vault_access only.")
+
+    @property
+    def org(self) -> Organization:
+        return self.actor.org
+
+    def level_for(self, collection_ids: Iterable[UUID]) -> str | None:
+        """The level on an item in these collections: the most permissive grant wins."""
+        if self.reaches_all_items:
+            return AccessLevel.MANAGE
+        return most_permissive_level(self.collection_levels.get(pk) for pk in collection_ids)
+
+    def can_add_to(self, collection_id: UUID) -> bool:
+        """May put items into (or take them out of) this collection of the org."""
+        if self.reaches_all_items:
+            return True
+        return self.collection_levels.get(collection_id) in EDIT_LEVELS
+
+    def grant_item(
+        self, *, org_id: UUID, item_id: UUID, collection_ids: Iterable[UUID]
+    ) -> ItemGrant | None:
+        """A read grant for one item of this org, or None when no collection reaches it."""
+        if org_id != self.org.pk:
+            return None
+        level = self.level_for(collection_ids)
+        if level is None:
+            return None
+        return ItemGrant(access=self, item_id=item_id, level=level, issued_by=_ISSUED_HERE)
+
+
+@dataclass(frozen=True)
+class ItemGrant:
+    """Proof that the access check let an actor open one item, at one level."""
+
+    access: VaultAccess
+    item_id: UUID
+    level: str
+    issued_by: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.issued_by is not _ISSUED_HERE:
+            raise TypeError("Item grants are issued by VaultAccess.grant_item only.")
+
+    @property
+    def actor(self) -> Actor:
+        return self.access.actor
+
+    @property
+    def org_id(self) -> UUID:
+        return self.access.org.pk
+
+    @property
+    def can_see_secrets(self) -> bool:
+        return self.level in SECRET_LEVELS
+
+    @property
+    def can_edit(self) -> bool:
+        return self.level in EDIT_LEVELS
+
+    @property
+    def can_manage(self) -> bool:
+        return self.level == AccessLevel.MANAGE
+
+
+def vault_access(actor: Actor) -> VaultAccess | None:
+    """The actor's vault access, or None: provider ties never count, only the membership.
+
+    Owners and admins reach every item (at "can manage") unless the org turns
+    that off; everyone else, custom roles included, through collection grants.
+    """
+    membership = actor.vault_membership
+    if membership is None:
+        return None
+    reaches_all = (
+        Capability.ITEMS_ACCESS_ALL in member_capabilities(membership)
+        and actor.org.admins_access_all_items
+    )
+    levels = {} if reaches_all else collection_levels_for_member(membership)
+    return VaultAccess(
+        actor=actor, collection_levels=levels, reaches_all_items=reaches_all, issued_by=_ISSUED_HERE
+    )
+
+
+def collection_levels_for_member(membership: Membership) -> dict[UUID, str]:
+    """Per collection, the most permissive of the direct grant and the groups' grants."""
+    direct = CollectionMemberGrant.objects.filter(
+        membership=membership, collection__org_id=membership.org_id
+    ).values_list("collection_id", "level")
+    via_groups = CollectionGroupGrant.objects.filter(
+        group__members=membership, collection__org_id=membership.org_id
+    ).values_list("collection_id", "level")
+    levels: dict[UUID, str] = {}
+    for collection_id, level in direct.union(via_groups, all=True):
+        levels[collection_id] = most_permissive_level([levels.get(collection_id), level])
+    return levels
+
+
+def vault_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Like `org_view(Capability.ITEMS_USE)`, but 404 for anyone without a vault membership.
+
+    Provider staff get the stranger's page on every vault URL, whatever the ids:
+    the vault does not exist for them. The view receives `actor`, `org` and
+    `access` (a `VaultAccess`) as keyword arguments.
+    """
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, org_id, *args, **kwargs) -> HttpResponse:
+        org = _fetch_or_404(Organization.objects.select_related("provider"), org_id)
+        actor = resolve(request.user, org)
+        if actor is None or actor.vault_membership is None:
+            raise Http404
+        if not org.enabled:
+            raise OrgDisabled(
+                "This organization is disabled. Its provider or the operator can enable it."
+            )
+        access = vault_access(actor)
+        return view(request, *args, actor=actor, org=org, access=access, **kwargs)
+
+    wrapper.required_capability = Capability.ITEMS_USE  # read by the access-matrix test
+    wrapper.vault_view = True
+    return wrapper

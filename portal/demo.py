@@ -18,6 +18,7 @@ from clients.services import (
 )
 from providers.models import Provider, ProviderRole
 from providers.services import provider_user_add_confirmed
+from vault.demo import seed_demo_items
 
 DEMO_PROVIDER = "Demo MSP"
 DEMO_CLIENTS = [("Client A", "client-a", Plan.ENTERPRISE, 25), ("Client B", "client-b", Plan.TEAMS, 10),
@@ -54,6 +55,7 @@ def seed_demo(*, password: str) -> list[Login]:
     for name, domain, plan, seats in DEMO_CLIENTS:
         org = _seed_client(provider=provider, name=name, plan=plan, seats=seats, creator=provider_admin)
         logins += _seed_people(org=org, domain=domain, password=password)
+        seed_demo_items(org=org)
     return logins
 
 

@@ -36,6 +36,14 @@ def invitation_accept_view(request, token: str):
     if not invitation.is_usable:
         return render(request, "portal/invitation_invalid.html", {"reason": "used"}, status=410)
     user = request.user if request.user.is_authenticated else None
+    if user is not None and user.email.lower() != invitation.email.lower():
+        # Say so before the visitor does anything; the service refuses it anyway.
+        messages.error(
+            request,
+            f"This invitation is for {invitation.email}, but you are signed in as {user.email}. "
+            "Sign out and open the link again.",
+        )
+        return render(request, "portal/invitation_invalid.html", {"reason": "account"}, status=403)
     existing = get_user_model().objects.filter(email__iexact=invitation.email).first()
     form = None
     if user is None and existing is not None and existing.has_usable_password():
@@ -55,7 +63,14 @@ def invitation_accept_view(request, token: str):
             )
         if not request.user.is_authenticated:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Invitation accepted.")
+        if invitation.provider_user_id:
+            messages.success(
+                request,
+                "Invitation accepted. A provider admin must now confirm you; "
+                "the provider appears here once they have.",
+            )
+        else:
+            messages.success(request, "Invitation accepted.")
         return redirect("home")
     return render(request, "portal/invitation_accept.html", {"invitation": invitation, "form": form})
 

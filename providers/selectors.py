@@ -68,12 +68,16 @@ def provider_staff_users(*, provider: Provider):
 # --- Clients ---------------------------------------------------------------------------
 
 
+def _aggregate(queryset: QuerySet, function: str, field: str = "pk") -> Coalesce:
+    """COUNT or SUM over all rows of `queryset` as a scalar subquery (0 when none)."""
+    # A plain function, not a Django aggregate, so no GROUP BY is added: the subquery
+    # is one row over whatever rows the filter left (correlated by OuterRef or not).
+    value = queryset.order_by().annotate(v=Func(F(field), function=function)).values("v")
+    return Coalesce(Subquery(value, output_field=IntegerField()), 0)
+
+
 def _count(queryset: QuerySet) -> Coalesce:
-    """COUNT(*) of `queryset` (already filtered on OuterRef("pk")) as a scalar subquery."""
-    # COUNT as a plain function, not an aggregate, so Django adds no GROUP BY: the
-    # subquery is one row, the count of whatever rows the filter left.
-    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+    return _aggregate(queryset, "COUNT")
 
 
 def _members(status: str | None = None) -> QuerySet[Membership]:
@@ -87,25 +91,42 @@ def _without_two_step() -> QuerySet[Membership]:
     return _members(MemberStatus.CONFIRMED).filter(~Exists(devices))
 
 
-def _with_counts(clients: QuerySet[Organization]) -> QuerySet[Organization]:
+def _member_counts() -> dict:
+    return {
+        "invited": _count(_members(MemberStatus.INVITED)),
+        "accepted": _count(_members(MemberStatus.ACCEPTED)),
+        "confirmed": _count(_members(MemberStatus.CONFIRMED)),
+    }
+
+
+def _health_counts() -> dict:
+    # Counted from the org's invited memberships (indexed by org and status), each with
+    # a live invitation: starting from invitations, which have no org column, would
+    # scan them all for every client. Only an invited member's invitation can be used.
+    live_invitation = Invitation.objects.filter(
+        membership=OuterRef("pk"), used_at__isnull=True, expires_at__gt=timezone.now()
+    )
+    return {
+        "pending_invitations": _count(
+            _members(MemberStatus.INVITED).filter(Exists(live_invitation))
+        ),
+        "without_two_step": _count(_without_two_step()),
+    }
+
+
+def _dashboard_columns() -> dict:
+    """The dashboard's per-client figures, by the name of their column."""
     last_event = Event.objects.filter(org=OuterRef("pk")).order_by("-occurred_at")
-    pending = Invitation.objects.filter(
-        membership__org=OuterRef("pk"), used_at__isnull=True, expires_at__gt=timezone.now()
-    )
-    return clients.annotate(
-        invited=_count(_members(MemberStatus.INVITED)),
-        accepted=_count(_members(MemberStatus.ACCEPTED)),
-        confirmed=_count(_members(MemberStatus.CONFIRMED)),
-        revoked=_count(_members(MemberStatus.REVOKED)),
-        pending_invitations=_count(pending),
-        policies_enabled=_count(Policy.objects.filter(org=OuterRef("pk"), enabled=True)),
-        without_two_step=_count(_without_two_step()),
-        last_activity=Subquery(last_event.values("occurred_at")[:1]),
-    ).annotate(
-        # Every member who is not revoked holds a seat, invited ones included.
-        seats_used=F("invited") + F("accepted") + F("confirmed"),
-        seats_remaining=F("seats") - F("invited") - F("accepted") - F("confirmed"),
-    )
+    return {
+        **_member_counts(),
+        "revoked": _count(_members(MemberStatus.REVOKED)),
+        **_health_counts(),
+        "policies_enabled": _count(Policy.objects.filter(org=OuterRef("pk"), enabled=True)),
+        "last_activity": Subquery(last_event.values("occurred_at")[:1]),
+        # Every member who is not revoked holds a seat, invited ones included. Its own
+        # subquery: a sum of the columns above would repeat their SQL in each row.
+        "seats_used": _count(_members().exclude(status=MemberStatus.REVOKED)),
+    }
 
 
 def client_scope_for_actor(*, actor: ProviderActor) -> QuerySet[Organization]:
@@ -125,7 +146,6 @@ DASHBOARD_SORTS = frozenset(
         "plan",
         "seats",
         "seats_used",
-        "seats_remaining",
         "invited",
         "accepted",
         "confirmed",
@@ -144,17 +164,42 @@ def clean_sort(sort: str | None) -> str:
     return sort if sort and sort.lstrip("-") in DASHBOARD_SORTS else DEFAULT_SORT
 
 
+def _ordering(sort: str) -> tuple:
+    key = sort.lstrip("-")
+    order = F(key).desc(nulls_last=True) if sort.startswith("-") else F(key).asc(nulls_last=True)
+    return (order, "name", "pk")
+
+
 def client_list_for_actor(
     *, actor: ProviderActor, search: str = "", sort: str = DEFAULT_SORT
 ) -> QuerySet[Organization]:
-    """The clients the actor may see, with the dashboard's counts, sorted and searched."""
+    """The clients the actor may see, searched and sorted, to paginate.
+
+    Only the sorted column is computed here, for every client; the page's other
+    figures come from `client_rows_with_counts`, for the page's rows alone. So page 40
+    costs what page 1 does.
+    """
     clients = client_scope_for_actor(actor=actor)
     if search:
         clients = clients.filter(name__icontains=search.strip())
     sort = clean_sort(sort)
-    key = sort.lstrip("-")
-    order = F(key).desc(nulls_last=True) if sort.startswith("-") else F(key).asc(nulls_last=True)
-    return _with_counts(clients).order_by(order, "name", "pk")
+    columns = _dashboard_columns()
+    if sort.lstrip("-") in columns:
+        clients = clients.annotate(**{sort.lstrip("-"): columns[sort.lstrip("-")]})
+    return clients.order_by(*_ordering(sort))
+
+
+def client_rows_with_counts(page_rows: QuerySet[Organization]) -> list[Organization]:
+    """One page of `client_list_for_actor` with every dashboard figure, in its order.
+
+    Two queries: the page's ids, then the figures of those ids. (Filtering on the page
+    as a subquery and sorting again made Postgres compute the sort column for every
+    client a second time.)
+    """
+    ids = list(page_rows.values_list("pk", flat=True))
+    rows = Organization.objects.filter(pk__in=ids).annotate(**_dashboard_columns())
+    by_id = {row.pk: row for row in rows}
+    return [by_id[pk] for pk in ids]
 
 
 @dataclass(frozen=True)
@@ -170,12 +215,38 @@ class ClientTotals:
 
 
 def client_totals_for_actor(*, actor: ProviderActor) -> ClientTotals:
-    """The dashboard's totals over every client the actor reaches, in one query."""
-    counted = _with_counts(client_scope_for_actor(actor=actor))
-    fields = ["seats", "seats_used", "invited", "accepted", "confirmed"]
-    fields += ["pending_invitations", "without_two_step"]
-    row = counted.aggregate(clients=Count("pk"), **{f: Coalesce(Sum(f), 0) for f in fields})
-    return ClientTotals(**row)
+    """The dashboard's totals over every client the actor reaches, in one query.
+
+    Each total is one aggregate over all the clients' rows, not a sum of per-client
+    counts: a few index scans instead of one lookup per client and figure.
+    """
+    clients = client_scope_for_actor(actor=actor)
+    members = Membership.objects.filter(org__in=clients.values("pk"))
+    live_invitation = Invitation.objects.filter(
+        membership=OuterRef("pk"), used_at__isnull=True, expires_at__gt=timezone.now()
+    )
+    devices = TOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True)
+    totals = {
+        "clients": _aggregate(clients, "COUNT"),
+        "seats": _aggregate(clients, "SUM", "seats"),
+        "invited": _count(members.filter(status=MemberStatus.INVITED)),
+        "accepted": _count(members.filter(status=MemberStatus.ACCEPTED)),
+        "confirmed": _count(members.filter(status=MemberStatus.CONFIRMED)),
+        "pending_invitations": _count(
+            members.filter(Exists(live_invitation), status=MemberStatus.INVITED)
+        ),
+        "without_two_step": _count(members.filter(~Exists(devices), status=MemberStatus.CONFIRMED)),
+    }
+    # Hosted on the provider's own row; the aliases avoid its field names ("clients").
+    row = (
+        Provider.objects.filter(pk=actor.provider.pk)
+        .annotate(**{f"total_{name}": expression for name, expression in totals.items()})
+        .values(*(f"total_{name}" for name in totals))
+        .get()
+    )
+    values = {name: row[f"total_{name}"] for name in totals}
+    seats_used = values["invited"] + values["accepted"] + values["confirmed"]
+    return ClientTotals(**values, seats_used=seats_used)
 
 
 # --- Billing ---------------------------------------------------------------------------

@@ -20,7 +20,12 @@ from django.db import transaction
 
 from clients.models import AccessLevel, MemberRole, Membership, MemberStatus, Organization
 from clients.services import collection_grant_member, org_create
-from portal.access import ProviderActor, ProviderCapability
+from portal.access import (
+    ProviderActor,
+    ProviderCapability,
+    is_provider_admin_role,
+    provider_user_can_be_scoped,
+)
 from portal.events import record_event
 from portal.models import EventType, Invitation
 from portal.services import invitation_create
@@ -233,14 +238,19 @@ def provider_user_update_role(
         raise ProviderError("Choose a role from the list.")
     if provider_user.user_id is not None and provider_user.user_id == actor.user.pk:
         raise ProviderError("You cannot change your own role. Ask another provider admin.")
-    if role != ProviderRole.ADMIN:
+    promoted = is_provider_admin_role(role)
+    if not promoted:
         _ensure_another_admin_remains(actor.provider, provider_user)
     provider_user = _lock(provider_user)
-    if provider_user.role == role:
-        return provider_user
     previous = provider_user.role
+    if previous == role:
+        return provider_user
     provider_user.role = role
-    provider_user.save(update_fields=["role"])
+    if promoted:
+        # Admins reach every client; a list left from a service-user past would mislead.
+        provider_user.access_all_clients = True
+        provider_user.client_scope.clear()
+    provider_user.save(update_fields=["role", "access_all_clients"])
     _record_provider_user_event(
         EventType.PROVIDER_USER_UPDATED,
         actor=actor,
@@ -262,7 +272,7 @@ def provider_user_set_scope(
     """A service user reaches all the provider's clients, or only the listed ones."""
     _check_own(actor, provider_user)
     provider_user = _lock(provider_user)
-    if provider_user.role != ProviderRole.SERVICE_USER:
+    if not provider_user_can_be_scoped(provider_user):
         raise ProviderError(
             "Provider admins always reach every client; only service users "
             "can be limited to a list."

@@ -1,19 +1,475 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""Provider portal pages. Thin: resolve through `provider_view`, validate a form, call
+one service, redirect. Refusals are `ProviderError`s whose message the page shows."""
 
-from portal.access import ProviderCapability, provider_view
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clients.models import Organization
+from portal.access import (
+    ProviderActor,
+    ProviderCapability,
+    provider_user_can_be_scoped,
+    provider_view,
+)
+from portal.csv import csv_response
 from portal.pagination import paginate
 
-from .selectors import client_list_for_actor
+from . import selectors, services
+from .forms import (
+    ClientAddForm,
+    ClientCreateForm,
+    ClientUpdateForm,
+    InternalOrgForm,
+    ProviderEventFilterForm,
+    ProviderUserInviteForm,
+    ProviderUserRoleForm,
+    ProviderUserScopeForm,
+    ResendInvitationsForm,
+)
+from .models import Provider, ProviderUser, ProviderUserStatus
+from .services import ProviderError
+
+
+def provider_page_context(actor: ProviderActor, provider: Provider, **extra) -> dict:
+    """What every provider page's layout needs: plain booleans, no permission logic in templates."""
+    can_manage_users = actor.can(ProviderCapability.PROVIDER_USERS_MANAGE)
+    return {
+        "provider": provider,
+        "actor": actor,
+        "can_manage_users": can_manage_users,
+        "can_create_clients": actor.can(ProviderCapability.CLIENTS_CREATE),
+        "can_unlink_clients": actor.can(ProviderCapability.CLIENTS_UNLINK),
+        "can_rename_clients": actor.can(ProviderCapability.CLIENTS_RENAME),
+        "can_view_billing": actor.can(ProviderCapability.BILLING_VIEW),
+        "can_view_events": actor.can(ProviderCapability.PROVIDER_EVENTS_VIEW),
+        # A locked-out sole admin cannot be recovered from inside the portal.
+        "show_failover_banner": can_manage_users
+        and selectors.confirmed_admin_count(provider=provider) < 2,
+        **extra,
+    }
+
+
+def _client_or_404(actor: ProviderActor, client_id) -> Organization:
+    """A client of the actor's provider that the actor reaches; anything else is a 404."""
+    org = Organization.objects.filter(provider=actor.provider, pk=client_id).first()
+    if org is None or not actor.reaches_client(org):
+        raise Http404
+    return org
+
+
+def _provider_user_or_404(provider: Provider, provider_user_id) -> ProviderUser:
+    return get_object_or_404(
+        ProviderUser.objects.select_related("user"), provider=provider, pk=provider_user_id
+    )
+
+
+def _query(**params) -> str:
+    """A query string of the non-empty params, for pagination and sort links."""
+    return urlencode({key: value for key, value in params.items() if value})
+
+
+# --- Dashboard -------------------------------------------------------------------------
 
 
 @require_GET
 @provider_view(ProviderCapability.DASHBOARD_VIEW)
-def dashboard(request, *, actor, provider):
+def dashboard(request: HttpRequest, *, actor, provider) -> HttpResponse:
     search = request.GET.get("q", "")[:100]
-    page = paginate(request, client_list_for_actor(actor=actor, search=search))
+    sort = selectors.clean_sort(request.GET.get("sort"))
+    page = paginate(request, selectors.client_list_for_actor(actor=actor, search=search, sort=sort))
+    page.object_list = selectors.client_rows_with_counts(page.object_list)
+    context = provider_page_context(
+        actor,
+        provider,
+        page=page,
+        search=search,
+        sort=sort,
+        extra_query=_query(sort=sort if sort != selectors.DEFAULT_SORT else ""),
+        totals=selectors.client_totals_for_actor(actor=actor),
+        internal_org=provider.internal_org if provider.internal_org_id else None,
+    )
+    return render(request, "providers/dashboard.html", context)
+
+
+# --- Provider users --------------------------------------------------------------------
+
+
+@require_GET
+@provider_view(ProviderCapability.PROVIDER_USERS_MANAGE)
+def provider_users(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    search = request.GET.get("q", "")[:100]
+    page = paginate(request, selectors.provider_user_list(provider=provider, search=search))
     return render(
         request,
-        "providers/dashboard.html",
-        {"provider": provider, "actor": actor, "page": page, "search": search},
+        "providers/users.html",
+        provider_page_context(actor, provider, page=page, search=search),
     )
+
+
+@require_http_methods(["GET", "POST"])
+@provider_view(ProviderCapability.PROVIDER_USERS_MANAGE)
+def provider_users_invite(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    form = ProviderUserInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invited = services.provider_user_invite(
+                actor=actor, emails=form.cleaned_data["emails"], role=form.cleaned_data["role"]
+            )
+        except ProviderError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Invitations sent to {len(invited)} people.")
+            return redirect("provider_users", provider_id=provider.pk)
+    return render(
+        request, "providers/user_invite.html", provider_page_context(actor, provider, form=form)
+    )
+
+
+@require_POST
+@provider_view(ProviderCapability.PROVIDER_USERS_MANAGE)
+def provider_users_resend(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    invited = provider.provider_users.filter(status=ProviderUserStatus.INVITED)
+    form = ResendInvitationsForm(request.POST, invited=invited)
+    if form.is_valid():
+        sent = services.provider_user_resend_invitations(
+            actor=actor, provider_users=form.cleaned_data["provider_users"]
+        )
+        messages.success(request, f"Sent {sent} invitations again, each with a new link.")
+    else:
+        messages.error(request, " ".join(form.errors.get("provider_users", [])))
+    return redirect("provider_users", provider_id=provider.pk)
+
+
+def _render_provider_user(request, actor, provider, provider_user, **forms) -> HttpResponse:
+    role_form = forms.get("role_form") or ProviderUserRoleForm(initial={"role": provider_user.role})
+    scope_form = None
+    if provider_user_can_be_scoped(provider_user):
+        scope_form = forms.get("scope_form") or ProviderUserScopeForm(
+            clients=_scope_choices(actor),
+            initial={
+                "scope": "all" if provider_user.access_all_clients else "chosen",
+                "clients": list(provider_user.client_scope.all()),
+            },
+        )
+    context = provider_page_context(
+        actor,
+        provider,
+        provider_user=provider_user,
+        role_form=role_form,
+        scope_form=scope_form,
+        is_self=provider_user.user_id == actor.user.pk,
+    )
+    return render(request, "providers/user_detail.html", context)
+
+
+def _scope_choices(actor: ProviderActor):
+    return selectors.client_scope_for_actor(actor=actor).order_by("name", "pk")
+
+
+@require_GET
+@provider_view(ProviderCapability.PROVIDER_USERS_MANAGE)
+def provider_user_detail(request: HttpRequest, provider_user_id, *, actor, provider):
+    provider_user = _provider_user_or_404(provider, provider_user_id)
+    return _render_provider_user(request, actor, provider, provider_user)
+
+
+@require_POST
+@provider_view(ProviderCapability.PROVIDER_USERS_MANAGE)
+def provider_user_role(request: HttpRequest, provider_user_id, *, actor, provider):
+    provider_user = _provider_user_or_404(provider, provider_user_id)
+    form = ProviderUserRoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.provider_user_update_role(
+                actor=actor, provider_user=provider_user, role=form.cleaned_data["role"]
+            )
+        except ProviderError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Role of {provider_user.email} saved.")
+            return redirect("provider_user_detail", provider.pk, provider_user.pk)
+    return _render_provider_user(request, actor, provider, provider_user, role_form=form)
+
+
+@require_POST
+@provider_view(ProviderCapability.PROVIDER_USERS_MANAGE)
+def provider_user_scope(request: HttpRequest, provider_user_id, *, actor, provider):
+    provider_user = _provider_user_or_404(provider, provider_user_id)
+    form = ProviderUserScopeForm(request.POST, clients=_scope_choices(actor))
+    if form.is_valid():
+        try:
+            services.provider_user_set_scope(
+                actor=actor,
+                provider_user=provider_user,
+                all_clients=form.cleaned_data["scope"] == ProviderUserScopeForm.ALL,
+                clients=form.cleaned_data["clients"],
+            )
+        except ProviderError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Client access of {provider_user.email} saved.")
+            return redirect("provider_user_detail", provider.pk, provider_user.pk)
+    return _render_provider_user(request, actor, provider, provider_user, scope_form=form)
+
+
+@require_POST
+@provider_view(ProviderCapability.PROVIDER_USERS_MANAGE)
+def provider_user_confirm(request: HttpRequest, provider_user_id, *, actor, provider):
+    provider_user = _provider_user_or_404(provider, provider_user_id)
+    try:
+        services.provider_user_confirm(actor=actor, provider_user=provider_user)
+    except ProviderError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{provider_user.email} is confirmed.")
+    return redirect("provider_users", provider_id=provider.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@provider_view(ProviderCapability.PROVIDER_USERS_MANAGE)
+def provider_user_remove(request: HttpRequest, provider_user_id, *, actor, provider):
+    provider_user = _provider_user_or_404(provider, provider_user_id)
+    if request.method == "POST":
+        try:
+            services.provider_user_remove(actor=actor, provider_user=provider_user)
+        except ProviderError as error:
+            messages.error(request, str(error))
+            return redirect("provider_user_detail", provider.pk, provider_user.pk)
+        messages.success(request, f"{provider_user.email} was removed from {provider.name}.")
+        return redirect("provider_users", provider_id=provider.pk)
+    context = provider_page_context(
+        actor, provider, provider_user=provider_user, is_self=provider_user.user_id == actor.user.pk
+    )
+    return render(request, "providers/user_remove.html", context)
+
+
+# --- Clients ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@provider_view(ProviderCapability.CLIENTS_CREATE)
+def client_create(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    form = ClientCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.client_create(actor=actor, **form.cleaned_data)
+        except ProviderError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                f"Client {org.name} created. {form.cleaned_data['owner_email']} is invited "
+                "as its owner.",
+            )
+            return redirect("provider_dashboard", provider_id=provider.pk)
+    return render(
+        request, "providers/client_create.html", provider_page_context(actor, provider, form=form)
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@provider_view(ProviderCapability.CLIENTS_CREATE)
+def client_add(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    orgs = selectors.addable_orgs_for_user(actor.user)
+    form = ClientAddForm(request.POST or None, orgs=orgs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.client_add(actor=actor, org=form.cleaned_data["org"])
+        except ProviderError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{org.name} is now a client of {provider.name}.")
+            return redirect("provider_dashboard", provider_id=provider.pk)
+    context = provider_page_context(actor, provider, form=form, has_orgs=orgs.exists())
+    return render(request, "providers/client_add.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@provider_view(ProviderCapability.CLIENTS_RENAME)
+def client_edit(request: HttpRequest, client_id, *, actor, provider) -> HttpResponse:
+    org = _client_or_404(actor, client_id)
+    can_manage_seats = actor.can(ProviderCapability.SEATS_MANAGE)
+    form = ClientUpdateForm(
+        request.POST or None,
+        can_manage_seats=can_manage_seats,
+        initial={"name": org.name, "seats": org.seats},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(actor=actor, org=org, **form.cleaned_data)
+        except ProviderError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, "Client saved.")
+            return redirect("provider_dashboard", provider_id=provider.pk)
+    context = provider_page_context(
+        actor, provider, client=org, form=form, can_manage_seats=can_manage_seats
+    )
+    return render(request, "providers/client_edit.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@provider_view(ProviderCapability.CLIENTS_UNLINK)
+def client_unlink(request: HttpRequest, client_id, *, actor, provider) -> HttpResponse:
+    org = _client_or_404(actor, client_id)
+    if request.method == "POST":
+        try:
+            services.client_unlink(actor=actor, org=org)
+        except ProviderError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{org.name} is no longer managed by {provider.name}.")
+            return redirect("provider_dashboard", provider_id=provider.pk)
+    context = provider_page_context(actor, provider, client=org)
+    return render(request, "providers/client_unlink.html", context)
+
+
+# --- Seats and billing -----------------------------------------------------------------
+
+
+BILLING_CSV_HEADER = ["client", "id", "assigned", "used", "remaining", "plan"]
+
+
+@require_GET
+@provider_view(ProviderCapability.BILLING_VIEW)
+def billing(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    return _render_billing(request, actor, provider)
+
+
+def _render_billing(request, actor, provider, internal_form=None) -> HttpResponse:
+    can_set_internal = actor.can(ProviderCapability.PROVIDER_SETTINGS)
+    if can_set_internal and internal_form is None:
+        internal_form = InternalOrgForm(
+            orgs=provider.clients.order_by("name", "pk"),
+            initial={"org": provider.internal_org_id},
+        )
+    context = provider_page_context(
+        actor,
+        provider,
+        page=paginate(request, selectors.billing_rows(provider=provider)),
+        plan_totals=selectors.billing_totals(provider=provider),
+        internal=selectors.internal_org_row(provider=provider),
+        internal_form=internal_form if can_set_internal else None,
+    )
+    return render(request, "providers/billing.html", context)
+
+
+@require_GET
+@provider_view(ProviderCapability.BILLING_VIEW)
+def billing_export(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    rows = (
+        (
+            org.name,
+            str(org.pk),
+            org.seats,
+            org.seats_used,
+            org.seats_remaining,
+            org.get_plan_display(),
+        )
+        for org in selectors.billing_rows(provider=provider).iterator(chunk_size=1000)
+    )
+    filename = f"{slugify(provider.name) or 'provider'}-seats-{timezone.localdate():%Y-%m-%d}.csv"
+    return csv_response(filename, BILLING_CSV_HEADER, rows)
+
+
+@require_POST
+@provider_view(ProviderCapability.PROVIDER_SETTINGS)
+def internal_org(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    form = InternalOrgForm(request.POST, orgs=provider.clients.all())
+    if not form.is_valid():
+        return _render_billing(request, actor, provider, internal_form=form)
+    try:
+        services.provider_set_internal_org(actor=actor, org=form.cleaned_data["org"])
+    except ProviderError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Internal team saved.")
+    return redirect("provider_billing", provider_id=provider.pk)
+
+
+# --- Event logs ------------------------------------------------------------------------
+
+
+EVENTS_CSV_HEADER = [
+    "time",
+    "event",
+    "actor",
+    "client",
+    "client id",
+    "object type",
+    "object id",
+    "ip address",
+]
+
+
+def _provider_event_form(request, actor, provider) -> ProviderEventFilterForm:
+    return ProviderEventFilterForm(
+        request.GET or None,
+        users=selectors.provider_staff_users(provider=provider),
+        clients=provider.clients.order_by("name", "pk"),
+    )
+
+
+@require_GET
+@provider_view(ProviderCapability.PROVIDER_EVENTS_VIEW)
+def events(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    form = _provider_event_form(request, actor, provider)
+    filters = form.filters()
+    page = paginate(request, selectors.provider_event_list(provider=provider, **filters))
+    context = provider_page_context(
+        actor, provider, form=form, page=page, extra_query=_filter_query(form)
+    )
+    return render(request, "providers/events.html", context)
+
+
+@require_GET
+@provider_view(ProviderCapability.PROVIDER_EVENTS_VIEW)
+def events_export(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    form = _provider_event_form(request, actor, provider)
+    if form.is_bound and not form.is_valid():
+        # The log page shows what is wrong with the filters.
+        url = reverse("provider_events", kwargs={"provider_id": provider.pk})
+        return redirect(f"{url}?{request.GET.urlencode()}")
+    events = selectors.provider_event_list(provider=provider, **form.filters())
+    rows = (
+        (
+            timezone.localtime(event.occurred_at).isoformat(),
+            event.get_type_display(),
+            event.actor.email if event.actor else "",
+            event.details.get("client", "") if event.object_type == "organization" else "",
+            event.object_id if event.object_type == "organization" else "",
+            event.object_type,
+            event.object_id,
+            event.ip_address,
+        )
+        for event in events.iterator(chunk_size=1000)
+    )
+    filename = f"{slugify(provider.name) or 'provider'}-events-{timezone.localdate():%Y-%m-%d}.csv"
+    return csv_response(filename, EVENTS_CSV_HEADER, rows)
+
+
+@require_GET
+@provider_view(ProviderCapability.PROVIDER_EVENTS_VIEW)
+def client_events(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    form = ProviderEventFilterForm(request.GET or None, clients=provider.clients.order_by("name"))
+    page = paginate(request, selectors.client_event_list(provider=provider, **form.filters()))
+    context = provider_page_context(
+        actor, provider, form=form, page=page, extra_query=_filter_query(form)
+    )
+    return render(request, "providers/client_events.html", context)
+
+
+def _filter_query(form) -> str:
+    """The submitted filters as a query string, for the pagination and export links."""
+    if not form.is_bound:
+        return ""
+    return _query(**{name: form.data.get(name, "") for name in form.fields})

@@ -87,3 +87,61 @@ def login(client):
         return client
 
     return _login
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    import os
+    import shutil
+
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    return path if os.path.exists(path) else None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; skips where Chromium is not installed."""
+    import os
+
+    path = chromium_path()
+    if path is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    # Playwright's sync API runs an event loop; Django's ORM calls from the test are safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browser_login(browser, live_server):
+    """A new browser context signed in as `user` through the real login form."""
+    contexts = []
+
+    def _login(user, password: str = factories.TEST_PASSWORD):
+        context = browser.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=username]", user.email)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    yield _login
+    for context in contexts:
+        context.close()

@@ -91,6 +91,55 @@ def other_org_kwargs(world) -> dict:
     return {"org_id": world.other_org.pk}
 
 
+def provider_kwargs(world, **extra) -> dict:
+    return {"provider_id": world.provider.pk, **extra}
+
+
+def other_provider_kwargs(world, **extra) -> dict:
+    return {"provider_id": world.other_provider.pk, **extra}
+
+
+def service_user_row(world):
+    return world.provider.provider_users.get(user=world.service_user)
+
+
+def admin_page(**overrides: int) -> dict[str, int]:
+    """A provider page for provider admins only: service users 403, everyone else 404."""
+    return provider_page(**{SERVICE_USER: 403, **overrides})
+
+
+def admin_action(**overrides: int) -> dict[str, int]:
+    """A provider admin's POST: done and redirected (302); the rest as admin_page."""
+    return admin_page(**{PROVIDER_ADMIN: 302, **overrides})
+
+
+def vault_item(world):
+    """The world's orgs get vault keys, and each one login (bob can view alice's)."""
+    if not hasattr(world, "vault_item"):
+        from tests.vault.conftest import give_keys, make_item
+
+        give_keys(world.org, world.other_org)
+        world.vault_item = make_item(world.alice, world.org, [world.collection])
+        world.other_vault_item = make_item(world.charlie, world.other_org, [world.other_collection])
+    return world.vault_item
+
+
+def vault_item_kwargs(world) -> dict:
+    return {"org_id": world.org.pk, "item_id": vault_item(world).pk}
+
+
+def other_vault_item_kwargs(world) -> dict:
+    vault_item(world)
+    return {"org_id": world.other_org.pk, "item_id": world.other_vault_item.pk}
+
+
+def vault_page(**levels: int) -> dict[str, int]:
+    """A vault page: provider staff get 404 like strangers (the vault does not exist for them);
+    members answer per their item access (bob: "can view" on the shared collection; the custom
+    role: no grant, so no item)."""
+    return org_page(**{PROVIDER_ADMIN: 404, SERVICE_USER: 404, **levels})
+
+
 ROUTES: dict[str, Route] = {
     "home": Route(
         # Every actor of the world reaches exactly one place, so home redirects there.
@@ -127,6 +176,169 @@ ROUTES: dict[str, Route] = {
     "org_collections": Route(
         kwargs=org_kwargs, expect=org_page(**{USER: 403, CUSTOM: 403}), foreign=other_org_kwargs
     ),
+    "org_events": Route(
+        kwargs=org_kwargs, expect=org_page(**{USER: 403, CUSTOM: 403}), foreign=other_org_kwargs
+    ),
+    # Provider portal (issue 4). Objects of another provider: see tests/providers for the
+    # same-provider-URL cases (an admin gets 404 for another provider's user or client).
+    "provider_users": Route(
+        kwargs=provider_kwargs, expect=admin_page(), foreign=other_provider_kwargs
+    ),
+    "provider_users_invite": Route(
+        kwargs=provider_kwargs,
+        expect=admin_page(),
+        foreign=other_provider_kwargs,
+        allows=("GET", "POST"),
+    ),
+    "provider_users_resend": Route(
+        kwargs=provider_kwargs,
+        method="post",
+        expect=admin_action(),  # nothing ticked: redirected back with the reason
+        allows=("POST",),
+    ),
+    "provider_user_detail": Route(
+        kwargs=lambda world: provider_kwargs(world, provider_user_id=service_user_row(world).pk),
+        expect=admin_page(),
+        foreign=lambda world: other_provider_kwargs(
+            world, provider_user_id=world.other_provider.provider_users.get().pk
+        ),
+    ),
+    "provider_user_role": Route(
+        kwargs=lambda world: provider_kwargs(world, provider_user_id=service_user_row(world).pk),
+        method="post",
+        data=lambda world: {"role": "service_user"},
+        expect=admin_action(),
+        allows=("POST",),
+    ),
+    "provider_user_scope": Route(
+        kwargs=lambda world: provider_kwargs(world, provider_user_id=service_user_row(world).pk),
+        method="post",
+        data=lambda world: {"scope": "all"},
+        expect=admin_action(),
+        allows=("POST",),
+    ),
+    "provider_user_confirm": Route(
+        kwargs=lambda world: provider_kwargs(world, provider_user_id=service_user_row(world).pk),
+        method="post",
+        expect=admin_action(),  # already confirmed: redirected back with the reason
+        allows=("POST",),
+    ),
+    "provider_user_remove": Route(
+        kwargs=lambda world: provider_kwargs(world, provider_user_id=service_user_row(world).pk),
+        expect=admin_page(),
+        allows=("GET", "POST"),
+    ),
+    "provider_client_create": Route(
+        kwargs=provider_kwargs, expect=admin_page(), allows=("GET", "POST")
+    ),
+    "provider_client_add": Route(
+        kwargs=provider_kwargs, expect=admin_page(), allows=("GET", "POST")
+    ),
+    "provider_client_edit": Route(
+        kwargs=lambda world: provider_kwargs(world, client_id=world.org.pk),
+        expect=provider_page(),  # service users rename clients
+        foreign=lambda world: provider_kwargs(world, client_id=world.other_org.pk),
+        allows=("GET", "POST"),
+    ),
+    "provider_client_unlink": Route(
+        kwargs=lambda world: provider_kwargs(world, client_id=world.org.pk),
+        expect=admin_page(),
+        foreign=lambda world: other_provider_kwargs(world, client_id=world.other_org.pk),
+        allows=("GET", "POST"),
+    ),
+    "provider_billing": Route(
+        kwargs=provider_kwargs, expect=admin_page(), foreign=other_provider_kwargs
+    ),
+    "provider_billing_export": Route(
+        kwargs=provider_kwargs, expect=admin_page(), foreign=other_provider_kwargs
+    ),
+    "provider_internal_org": Route(
+        kwargs=provider_kwargs,
+        method="post",
+        data=lambda world: {"org": ""},
+        expect=admin_action(),
+        allows=("POST",),
+    ),
+    "provider_events": Route(
+        kwargs=provider_kwargs, expect=admin_page(), foreign=other_provider_kwargs
+    ),
+    "provider_events_export": Route(
+        kwargs=provider_kwargs, expect=admin_page(), foreign=other_provider_kwargs
+    ),
+    "provider_client_events": Route(
+        kwargs=provider_kwargs, expect=admin_page(), foreign=other_provider_kwargs
+    ),
+    # The vault (issue 3).
+    "vault_item_list": Route(
+        kwargs=org_kwargs, expect=vault_page(), foreign=other_org_kwargs, allows=("GET", "POST")
+    ),
+    "vault_item_type_choose": Route(
+        kwargs=org_kwargs, expect=vault_page(**{USER: 403, CUSTOM: 403}), foreign=other_org_kwargs
+    ),
+    "vault_item_new": Route(
+        kwargs=lambda world: {**org_kwargs(world), "item_type": "login"},
+        expect=vault_page(**{USER: 403, CUSTOM: 403}),
+        foreign=lambda world: {**other_org_kwargs(world), "item_type": "login"},
+        allows=("GET", "POST"),
+    ),
+    "vault_item_detail": Route(
+        kwargs=vault_item_kwargs,
+        expect=vault_page(**{CUSTOM: 404}),
+        foreign=other_vault_item_kwargs,
+    ),
+    "vault_item_edit": Route(
+        kwargs=vault_item_kwargs,
+        expect=vault_page(**{USER: 403, CUSTOM: 404}),
+        foreign=other_vault_item_kwargs,
+        allows=("GET", "POST"),
+    ),
+    "vault_item_reveal": Route(
+        kwargs=vault_item_kwargs,
+        method="post",
+        data=lambda world: {"field": "password"},
+        expect=vault_page(**{CUSTOM: 404}),
+        foreign=other_vault_item_kwargs,
+        allows=("POST",),
+    ),
+    "vault_item_copy": Route(
+        kwargs=vault_item_kwargs,
+        method="post",
+        expect=vault_page(**{CUSTOM: 404}),
+        foreign=other_vault_item_kwargs,
+        allows=("POST",),
+    ),
+    "vault_item_totp": Route(
+        kwargs=vault_item_kwargs,
+        method="post",
+        expect=vault_page(**{CUSTOM: 404}),
+        foreign=other_vault_item_kwargs,
+        allows=("POST",),
+    ),
+    "vault_item_favorite": Route(
+        kwargs=vault_item_kwargs,
+        method="post",
+        data=lambda world: {"favorite": "1"},
+        expect=vault_page(**{OWNER: 302, ADMIN: 302, USER: 302, CUSTOM: 404}),
+        foreign=other_vault_item_kwargs,
+        allows=("POST",),
+    ),
+    "vault_item_move": Route(
+        kwargs=vault_item_kwargs,
+        expect=vault_page(**{USER: 403, CUSTOM: 404}),
+        foreign=other_vault_item_kwargs,
+        allows=("GET", "POST"),
+    ),
+    **{
+        name: Route(
+            kwargs=vault_item_kwargs,
+            method="post",
+            data=lambda world: {"confirm": "1"},
+            expect=vault_page(**{OWNER: 302, ADMIN: 302, USER: 403, CUSTOM: 404}),
+            foreign=other_vault_item_kwargs,
+            allows=("POST",),
+        )
+        for name in ("vault_item_trash", "vault_item_restore", "vault_item_delete")
+    },
 }
 
 # Django's admin site has its own staff-only access control, tested in test_admin_site.

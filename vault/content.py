@@ -54,9 +54,17 @@ class CustomFieldKind(models.TextChoices):
 
 
 CARD_BRANDS = (
-    "Visa", "Mastercard", "American Express", "Discover", "Diners Club", "JCB", "Maestro",
-    "UnionPay", "RuPay", "Other",
-)  # fmt: skip
+    "Visa",
+    "Mastercard",
+    "American Express",
+    "Discover",
+    "Diners Club",
+    "JCB",
+    "Maestro",
+    "UnionPay",
+    "RuPay",
+    "Other",
+)
 IDENTITY_TITLES = ("Mr", "Mrs", "Ms", "Mx", "Dr")
 
 # Limits, in characters. Forms say them; `ItemContent.validate` enforces them again.
@@ -278,7 +286,9 @@ def _field_errors(content: ItemContent) -> list[str]:
         if spec is None:
             continue
         if len(value) > spec.max_length:
-            errors.append(f"{spec.label} is {len(value):,} characters; the limit is {spec.max_length:,}.")
+            errors.append(
+                f"{spec.label} is {len(value):,} characters; the limit is {spec.max_length:,}."
+            )
         elif spec.choices and value and value not in spec.choices:
             errors.append(f"{spec.label}: choose one of the listed values.")
     if len(content.notes) > NOTES_MAX:

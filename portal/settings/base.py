@@ -192,11 +192,33 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Items in the trash for 30 days are deleted for good (task takes no arguments).
+    "vault-purge-trash": {"task": "vault.tasks.purge_trash", "schedule": 60 * 60},
+}
 
 # Vault key-encryption keys: "k2:<base64>,k1:<base64>", the first active.
 VAULT_KEKS = env.str("VAULT_KEKS", default="")
 VAULT_KEKS_FILE = env.str("VAULT_KEKS_FILE", default="")
+
+
+def _refuse_production_without_vault_keys() -> None:
+    """A portal without a key-encryption key could not open, or create, any vault."""
+    from vault.keys import InvalidKeyConfiguration, load_keyring  # pure crypto, no Django
+
+    try:
+        load_keyring(keks=VAULT_KEKS, keks_file=VAULT_KEKS_FILE)
+    except InvalidKeyConfiguration as error:
+        raise ImproperlyConfigured(
+            f"DEBUG is off but the vault has no usable key-encryption key ({error}). Set "
+            "VAULT_KEKS='k1:<base64 of 32 random bytes>' or VAULT_KEKS_FILE to a file holding "
+            "that line; make one with: python -c \"import base64, os; "
+            "print('k1:' + base64.b64encode(os.urandom(32)).decode())\""
+        ) from None
+
+
+if not DEBUG:
+    _refuse_production_without_vault_keys()
 
 # Security headers. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -5,6 +5,8 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-" + "k3y-" * 12)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DEBUG", "false")
+# A fixed key-encryption key for the test suite only (32 bytes, base64).
+os.environ.setdefault("VAULT_KEKS", "test1:dGVzdC1vbmx5LXZhdWx0LWtleS0wMDAwMDAwMDAwMDA=")
 
 from .base import *  # noqa: E402,F403
 from .base import CELERY_TASK_ALWAYS_EAGER  # noqa: E402,F401

@@ -141,3 +141,41 @@ def test_admin_site_is_for_staff_only(client):
     user.save()
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/portal/event/").status_code == 200
+
+
+def test_server_error_shows_the_portal_page_without_details(world, client, monkeypatch):
+    def explode(**kwargs):
+        raise RuntimeError("secret-detail-that-must-not-leak")
+
+    monkeypatch.setattr("clients.selectors.member_list", explode)
+    client.raise_request_exception = False
+    client.force_login(world.alice, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get(reverse("org_members", args=[world.org.pk]))
+    assert response.status_code == 500
+    assert b"Something went wrong" in response.content
+    assert b"secret-detail" not in response.content and b"Traceback" not in response.content
+
+
+def test_operators_can_turn_on_email_resets(client, settings):
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import portal.urls
+
+    settings.PASSWORD_RESET_BY_EMAIL = True
+    try:
+        importlib.reload(portal.urls)
+        clear_url_caches()
+        UserFactory(email="pat@example.test")
+        page = client.get(reverse("login"))
+        assert b"Reset it by email" in page.content
+        response = client.post(reverse("password_reset"), {"email": "pat@example.test"})
+        assert response.status_code == 302
+        from django.core import mail
+
+        assert "/accounts/set-password/" in mail.outbox[0].body
+    finally:
+        settings.PASSWORD_RESET_BY_EMAIL = False
+        importlib.reload(portal.urls)
+        clear_url_caches()

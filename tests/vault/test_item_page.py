@@ -1,0 +1,253 @@
+"""The item page: secrets masked, each reveal its own audited request, copy, TOTP, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from clients.models import AccessLevel
+from portal.models import Event, EventType
+from tests import factories
+from vault.content import CustomField, ItemContent, ItemType
+from vault.models import Item
+
+from .conftest import make_item
+from .helpers import vault_url
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = b"s3cret-Pa55"
+TOTP_KEY = b"JBSWY3DPEHPK3PXP"
+PIN = b"4321"
+
+
+def events(event_type) -> list[Event]:
+    return list(Event.objects.filter(type=event_type))
+
+
+def test_item_page_masks_every_secret_and_records_a_view(vault_world, login):
+    w = vault_world
+    response = login(w.alice).get(vault_url("item_detail", w.org, w.item))
+    assert response.status_code == 200
+    assert b"Bank login" in response.content and b"alice" in response.content
+    for secret in (PASSWORD, TOTP_KEY, PIN):
+        assert secret not in response.content
+    assert b'id="totp-code"' in response.content  # the current code, with its countdown
+    assert "no-store" in response["Cache-Control"]
+    [viewed] = events(EventType.ITEM_VIEWED)
+    assert viewed.object_id == str(w.item.pk) and viewed.actor == w.alice
+
+
+@pytest.mark.parametrize(
+    ("target", "secret", "event_type"),
+    [
+        ("password", PASSWORD, EventType.ITEM_PASSWORD_REVEALED),
+        ("totp", TOTP_KEY, EventType.ITEM_TOTP_REVEALED),
+        ("custom:c1", PIN, EventType.ITEM_HIDDEN_FIELD_REVEALED),
+    ],
+)
+def test_each_reveal_is_a_request_that_shows_one_secret(
+    vault_world, login, target, secret, event_type
+):
+    w = vault_world
+    response = login(w.alice).post(vault_url("item_reveal", w.org, w.item), {"field": target})
+    assert response.status_code == 200
+    assert secret in response.content
+    others = {PASSWORD, TOTP_KEY, PIN} - {secret}
+    assert not any(other in response.content for other in others)
+    assert "no-store" in response["Cache-Control"]
+    [event] = events(event_type)
+    assert event.object_id == str(w.item.pk)
+    assert b"Bank" not in str(event.details).encode()
+
+
+def test_card_code_reveal(vault_world, login):
+    w = vault_world
+    card = make_item(
+        w.alice,
+        w.org,
+        [w.collection],
+        ItemContent(type=ItemType.CARD, name="Card", fields={"number": "4111", "code": "987"}),
+    )
+    client = login(w.alice)
+    assert b"987" not in client.get(vault_url("item_detail", w.org, card)).content
+    response = client.post(vault_url("item_reveal", w.org, card), {"field": "code"})
+    assert b"987" in response.content
+    assert len(events(EventType.ITEM_CARD_CODE_REVEALED)) == 1
+
+
+def test_password_history_entries_reveal_one_at_a_time(vault_world, login):
+    from vault.services import ItemEdit, item_update
+
+    from .conftest import access_for, login_content
+
+    w = vault_world
+    item_update(
+        access=access_for(w.alice, w.org),
+        item_id=w.item.pk,
+        revision=w.item.revision,
+        edit=ItemEdit(content=login_content(password="n3w-Pa55")),
+    )
+    client = login(w.alice)
+    page = client.get(vault_url("item_detail", w.org, w.item))
+    assert b"Password history" in page.content and PASSWORD not in page.content
+    response = client.post(vault_url("item_reveal", w.org, w.item), {"field": "history:0"})
+    assert PASSWORD in response.content
+
+
+def test_unknown_reveal_target_is_a_clear_400(vault_world, login):
+    w = vault_world
+    response = login(w.alice).post(vault_url("item_reveal", w.org, w.item), {"field": "nope"})
+    assert response.status_code == 400
+    assert b"no such secret" in response.content
+
+
+def test_copy_password_answers_json_and_records_it(vault_world, login):
+    w = vault_world
+    response = login(w.alice).post(vault_url("item_copy", w.org, w.item))
+    assert response.status_code == 200
+    assert response.json() == {"value": "s3cret-Pa55"}
+    assert "no-store" in response["Cache-Control"]
+    assert len(events(EventType.ITEM_PASSWORD_COPIED)) == 1
+
+
+def test_totp_refresh_answers_the_current_code(vault_world, login):
+    w = vault_world
+    response = login(w.alice).post(vault_url("item_totp", w.org, w.item))
+    data = response.json()
+    assert len(data["code"]) == 6 and 0 < data["remaining"] <= 30
+    assert len(events(EventType.ITEM_TOTP_REVEALED)) == 1
+
+
+@pytest.fixture
+def except_passwords(vault_world):
+    """bob's grant on the shared collection becomes "can view, except passwords"."""
+    w = vault_world
+    w.bob.memberships.get().collection_grants.update(level=AccessLevel.VIEW_EXCEPT_PASSWORDS)
+    return w
+
+
+def test_except_passwords_never_sends_secrets(except_passwords, login):
+    w = except_passwords
+    client = login(w.bob)
+    page = client.get(vault_url("item_detail", w.org, w.item))
+    assert page.status_code == 200 and b"alice" in page.content
+    assert b'id="totp-code"' not in page.content  # no code either: it is derived from the key
+    responses = [
+        page,
+        client.post(vault_url("item_reveal", w.org, w.item), {"field": "password"}),
+        client.post(vault_url("item_reveal", w.org, w.item), {"field": "custom:c1"}),
+        client.post(vault_url("item_reveal", w.org, w.item), {"field": "totp_code"}),
+        client.post(vault_url("item_copy", w.org, w.item)),
+        client.post(vault_url("item_totp", w.org, w.item)),
+        client.get(vault_url("item_edit", w.org, w.item)),
+    ]
+    for response in responses:
+        for secret in (PASSWORD, TOTP_KEY, PIN):
+            assert secret not in response.content
+    assert [r.status_code for r in responses[1:]] == [400, 400, 400, 403, 403, 403]
+    assert not events(EventType.ITEM_PASSWORD_REVEALED) and not events(
+        EventType.ITEM_PASSWORD_COPIED
+    )
+
+
+@pytest.fixture
+def reprompted(vault_world):
+    Item.objects.filter(pk=vault_world.item.pk).update(reprompt=True)
+    return vault_world
+
+
+def test_reprompt_asks_for_the_account_password_before_any_secret(reprompted, login):
+    w = reprompted
+    client = login(w.alice)
+    page = client.get(vault_url("item_detail", w.org, w.item))
+    assert b'id="totp-code"' not in page.content and b"account_password" in page.content
+    wrong = client.post(
+        vault_url("item_reveal", w.org, w.item), {"field": "password", "account_password": "guess"}
+    )
+    assert wrong.status_code == 403 and PASSWORD not in wrong.content
+    right = client.post(
+        vault_url("item_reveal", w.org, w.item),
+        {"field": "password", "account_password": factories.TEST_PASSWORD},
+    )
+    assert right.status_code == 200 and PASSWORD in right.content
+    code = client.post(
+        vault_url("item_reveal", w.org, w.item),
+        {"field": "totp_code", "account_password": factories.TEST_PASSWORD},
+    )
+    assert b'id="totp-code"' in code.content
+    assert client.post(vault_url("item_copy", w.org, w.item)).status_code == 403
+    assert client.post(vault_url("item_totp", w.org, w.item)).status_code == 403
+
+
+def test_javascript_uri_is_shown_as_text_never_as_a_link(vault_world, login):
+    from vault.content import LoginUri
+
+    w = vault_world
+    content = ItemContent(
+        type=ItemType.LOGIN, name="Sneaky", uris=(LoginUri("javascript:alert(1)"),)
+    )
+    item = make_item(w.alice, w.org, [w.collection], content)
+    html = login(w.alice).get(vault_url("item_detail", w.org, item)).content.decode()
+    assert "javascript:alert(1)" in html
+    assert 'href="javascript:' not in html.replace("&#x27;", "'")
+
+
+def test_members_without_a_grant_get_404_and_lower_levels_no_edit_button(vault_world, login):
+    w = vault_world
+    assert login(w.custom).get(vault_url("item_detail", w.org, w.item)).status_code == 404
+    page = login(w.bob).get(vault_url("item_detail", w.org, w.item))
+    assert page.status_code == 200
+    assert vault_url("item_edit", w.org, w.item).encode() not in page.content
+
+
+def test_items_of_another_org_are_404_even_with_the_right_org_id(vault_world, login):
+    w = vault_world
+    client = login(w.alice)
+    assert client.get(vault_url("item_detail", w.org, w.other_item)).status_code == 404
+    response = client.post(vault_url("item_reveal", w.org, w.other_item), {"field": "password"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("source", ["another item", "another org"])
+def test_tampered_item_shows_a_generic_page_and_records_an_event(vault_world, login, source):
+    w = vault_world
+    victim = make_item(w.alice, w.org, [w.collection])
+    donor = w.item if source == "another item" else w.other_item
+    Item.objects.filter(pk=victim.pk).update(
+        name_ciphertext=donor.name_ciphertext, data_ciphertext=donor.data_ciphertext
+    )
+    response = login(w.alice).get(vault_url("item_detail", w.org, victim))
+    # Our own page, status 500: a server-side integrity failure, never a traceback.
+    assert response.status_code == 500
+    assert b"This item cannot be opened" in response.content
+    assert b"Traceback" not in response.content and b"s3cret" not in response.content
+    [event] = events(EventType.ITEM_DECRYPTION_FAILED)
+    assert event.object_id == str(victim.pk) and event.actor == w.alice
+    assert not events(EventType.ITEM_VIEWED)
+
+
+def test_tampered_name_marks_the_list_row_and_is_recorded(vault_world, login):
+    w = vault_world
+    victim = make_item(w.alice, w.org, [w.collection])
+    Item.objects.filter(pk=victim.pk).update(name_ciphertext=w.item.name_ciphertext)
+    response = login(w.alice).get(vault_url("item_list", w.org))
+    assert response.status_code == 200
+    assert f"Unreadable item {victim.pk}".encode() in response.content
+    assert len(events(EventType.ITEM_DECRYPTION_FAILED)) == 1
+
+
+def test_hidden_custom_fields_need_the_reveal(vault_world, login):
+    w = vault_world
+    content = ItemContent(
+        type=ItemType.SECURE_NOTE,
+        name="Note",
+        notes="plain notes",
+        custom_fields=(
+            CustomField("h", "Recovery", "hidden", "r3c0very"),
+            CustomField("b", "Enabled", "boolean", "true"),
+        ),
+    )
+    item = make_item(w.alice, w.org, [w.collection], content)
+    page = login(w.alice).get(vault_url("item_detail", w.org, item))
+    assert b"r3c0very" not in page.content and b"plain notes" in page.content
+    assert b"Yes" in page.content

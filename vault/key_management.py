@@ -1,0 +1,208 @@
+"""The life of the keys: an org's key pair, data keys, rotation and verification.
+
+Operators drive rotation and verification through manage.py commands; these
+functions do the work and return counts. Each org is handled in its own
+transaction, so an interrupted run leaves every org either done or untouched,
+and running again finishes the job (resumable and idempotent).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from django.db import transaction
+
+from clients.models import Organization
+
+from .crypto import ItemUnreadable, KeyChain, decrypt_item_unchecked, unwrap_org_key
+from .keyring import configured_keyring
+from .keys import (
+    KeyRing,
+    generate_data_key,
+    generate_org_key_pair,
+    seal_data_key,
+    wrap_org_private_key,
+)
+from .models import DataKey, DataKeyPurpose, Item, OrgKey
+from .services import item_unreadable_record
+
+
+@transaction.atomic
+def org_keys_create(*, org: Organization, keyring: KeyRing | None = None) -> OrgKey:
+    """Give a new org its key pair (version 1) and its first data key for members' writes."""
+    keyring = keyring or configured_keyring()
+    private_key, public_key = generate_org_key_pair()
+    wrapped = wrap_org_private_key(private_key, org_id=org.pk, version=1, keyring=keyring)
+    org_key = OrgKey.objects.create(
+        org=org,
+        version=1,
+        public_key=public_key,
+        wrapped_private_key=wrapped.ciphertext,
+        kek_id=wrapped.kek_id,
+    )
+    data_key_create(org=org, purpose=DataKeyPurpose.MEMBERS)
+    return org_key
+
+
+def data_key_create(*, org: Organization, purpose: str) -> DataKey:
+    """A fresh data key sealed to the org's public key: needs no secret (imports use this)."""
+    org_key = OrgKey.objects.get(org=org, active=True)
+    data_key_id = uuid.uuid4()
+    sealed = seal_data_key(
+        generate_data_key(),
+        org_public_key=bytes(org_key.public_key),
+        org_id=org.pk,
+        data_key_id=data_key_id,
+    )
+    return DataKey.objects.create(
+        id=data_key_id,
+        org=org,
+        sealed_key=sealed,
+        org_key_version=org_key.version,
+        purpose=purpose,
+    )
+
+
+# --------------------------------------------------------------------------
+# Rotation
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class KekRotationReport:
+    rewrapped: int = 0
+    already_current: int = 0
+    failed: list[UUID] = field(default_factory=list)  # org ids
+
+
+def keks_rotate(*, keyring: KeyRing | None = None) -> KekRotationReport:
+    """Rewrap every org private key under the active KEK; one row, one transaction, per org."""
+    keyring = keyring or configured_keyring()
+    report = KekRotationReport()
+    report.already_current = OrgKey.objects.filter(kek_id=keyring.active_id).count()
+    pending = OrgKey.objects.exclude(kek_id=keyring.active_id).values_list("pk", flat=True)
+    for org_key_id in list(pending):
+        try:
+            if _rewrap_one(org_key_id, keyring):
+                report.rewrapped += 1
+            else:
+                report.already_current += 1
+        except ItemUnreadable as failure:
+            item_unreadable_record(failure=failure)
+            report.failed.append(failure.org_id)
+    return report
+
+
+@transaction.atomic
+def _rewrap_one(org_key_id: int, keyring: KeyRing) -> bool:
+    row = OrgKey.objects.select_for_update().filter(pk=org_key_id).first()
+    if row is None or row.kek_id == keyring.active_id:
+        return False  # deleted, or rewrapped by a concurrent run
+    private_key = unwrap_org_key(row, keyring=keyring)
+    wrapped = wrap_org_private_key(
+        private_key, org_id=row.org_id, version=row.version, keyring=keyring
+    )
+    row.wrapped_private_key = wrapped.ciphertext
+    row.kek_id = wrapped.kek_id
+    row.save(update_fields=["wrapped_private_key", "kek_id"])
+    return True
+
+
+@dataclass
+class OrgKeyRotationReport:
+    new_version: int
+    data_keys_resealed: int
+
+
+@transaction.atomic
+def org_key_rotate(*, org: Organization, keyring: KeyRing | None = None) -> OrgKeyRotationReport:
+    """A new key pair for the org; every data key resealed to it; items untouched.
+
+    The old private key is deleted at the end: once nothing is sealed to it,
+    keeping it would only keep a possibly exposed key alive.
+    """
+    keyring = keyring or configured_keyring()
+    current = OrgKey.objects.select_for_update().get(org=org, active=True)
+    keychain = KeyChain(org.pk, keyring=keyring)
+    data_keys = list(DataKey.objects.select_for_update().filter(org=org))
+    opened = {row.pk: _open_for_rotation(keychain, row) for row in data_keys}
+    private_key, public_key = generate_org_key_pair()
+    new_version = current.version + 1
+    wrapped = wrap_org_private_key(private_key, org_id=org.pk, version=new_version, keyring=keyring)
+    OrgKey.objects.filter(pk=current.pk).update(active=False)
+    OrgKey.objects.create(
+        org=org,
+        version=new_version,
+        public_key=public_key,
+        wrapped_private_key=wrapped.ciphertext,
+        kek_id=wrapped.kek_id,
+    )
+    for row in data_keys:
+        row.sealed_key = seal_data_key(
+            opened[row.pk], org_public_key=public_key, org_id=org.pk, data_key_id=row.pk
+        )
+        row.org_key_version = new_version
+    DataKey.objects.bulk_update(data_keys, ["sealed_key", "org_key_version"], batch_size=500)
+    OrgKey.objects.filter(org=org).exclude(version=new_version).delete()
+    return OrgKeyRotationReport(new_version=new_version, data_keys_resealed=len(data_keys))
+
+
+def _open_for_rotation(keychain: KeyChain, row: DataKey) -> bytes:
+    keychain.load_data_keys([row.pk])
+    return keychain.data_key(row.pk)
+
+
+# --------------------------------------------------------------------------
+# Verification
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyReport:
+    orgs: int = 0
+    data_keys: int = 0
+    items: int = 0
+    failures: list[ItemUnreadable] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def vault_verify(
+    *, org: Organization | None = None, keyring: KeyRing | None = None
+) -> VerifyReport:
+    """Open every org key, data key and item (of one org, or all); list what fails."""
+    keyring = keyring or configured_keyring()
+    report = VerifyReport()
+    orgs = Organization.objects.filter(pk=org.pk) if org else Organization.objects.all()
+    for org_id in orgs.order_by("pk").values_list("pk", flat=True).iterator():
+        report.orgs += 1
+        _verify_org(org_id, keyring, report)
+    for failure in report.failures:
+        item_unreadable_record(failure=failure)
+    return report
+
+
+def _verify_org(org_id: UUID, keyring: KeyRing, report: VerifyReport) -> None:
+    keychain = KeyChain(org_id, keyring=keyring)
+    if not OrgKey.objects.filter(org_id=org_id, active=True).exists():
+        report.failures.append(ItemUnreadable("org key (missing)", org_id=org_id))
+        return
+    for data_key_id in DataKey.objects.filter(org_id=org_id).values_list("pk", flat=True):
+        report.data_keys += 1
+        try:
+            keychain.data_key(data_key_id)
+        except ItemUnreadable as failure:
+            report.failures.append(failure)
+    items = Item.objects.filter(org_id=org_id).only(
+        "pk", "org_id", "type", "data_key_id", "name_ciphertext", "data_ciphertext"
+    )
+    for item in items.iterator(chunk_size=2000):
+        report.items += 1
+        try:
+            decrypt_item_unchecked(item, keychain)
+        except ItemUnreadable as failure:
+            report.failures.append(failure)

@@ -1,0 +1,113 @@
+"""The vault's rows: org key pairs, sealed data keys, encrypted items, favourites.
+
+Only ciphertext and non-secret metadata live here (type, collections, dates,
+trash state). See DESIGN.md "Encryption" and `vault.crypto`.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .content import ItemType
+
+
+class OrgKey(models.Model):
+    """An org's X25519 key pair: public half plain, private half wrapped by a KEK."""
+
+    org = models.ForeignKey(
+        "clients.Organization", on_delete=models.CASCADE, related_name="vault_keys"
+    )
+    version = models.PositiveIntegerField()
+    public_key = models.BinaryField()
+    wrapped_private_key = models.BinaryField()
+    kek_id = models.CharField(max_length=32, help_text="The key-encryption key that wraps it.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "version"], name="org_key_unique_version"),
+            models.UniqueConstraint(
+                fields=["org"], condition=models.Q(active=True), name="org_key_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"org key v{self.version} of {self.org_id}"
+
+
+class DataKeyPurpose(models.TextChoices):
+    MEMBERS = "members", "Members' writes"
+    IMPORT = "import", "One import"
+
+
+class DataKey(models.Model):
+    """A random AES-256 key, sealed to the org's public key with HPKE."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(
+        "clients.Organization", on_delete=models.CASCADE, related_name="vault_data_keys"
+    )
+    sealed_key = models.BinaryField()
+    org_key_version = models.PositiveIntegerField(help_text="The org key it is sealed to.")
+    purpose = models.CharField(max_length=20, choices=DataKeyPurpose.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "purpose", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"data key {self.pk}"
+
+
+class Item(models.Model):
+    """One vault item. The name and the body are separate ciphertexts under one data key."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey("clients.Organization", on_delete=models.CASCADE, related_name="items")
+    type = models.CharField(max_length=20, choices=ItemType.choices)
+    data_key = models.ForeignKey(DataKey, on_delete=models.PROTECT, related_name="items")
+    name_ciphertext = models.BinaryField()
+    data_ciphertext = models.BinaryField()
+    reprompt = models.BooleanField(
+        default=False, help_text="Ask for the account password again before showing secrets."
+    )
+    collections = models.ManyToManyField("clients.Collection", related_name="items")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # Bumped by every write; an edit form carries it to refuse writing over a newer version.
+    revision = models.PositiveIntegerField(default=1)
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Set while in the trash.")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["org", "deleted_at", "-updated_at"]),
+            models.Index(fields=["deleted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        # Never the name: it is a secret.
+        return f"item {self.pk}"
+
+    @property
+    def in_trash(self) -> bool:
+        return self.deleted_at is not None
+
+
+class Favorite(models.Model):
+    """Favourites are per user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vault_favorites"
+    )
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="favorites")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "item"], name="favorite_unique_user_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"favourite {self.item_id} of {self.user_id}"
