@@ -82,7 +82,9 @@ class Membership(models.Model):
     )
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=MemberRole.choices, default=MemberRole.USER)
-    status = models.CharField(max_length=20, choices=MemberStatus.choices, default=MemberStatus.INVITED)
+    status = models.CharField(
+        max_length=20, choices=MemberStatus.choices, default=MemberStatus.INVITED
+    )
     prior_status = models.CharField(
         max_length=20,
         choices=MemberStatus.choices,
@@ -147,7 +149,9 @@ class Collection(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["org", "name"], name="collection_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "name"], name="collection_unique_name")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -172,7 +176,9 @@ class AccessLevel(models.TextChoices):
 
 
 class CollectionMemberGrant(models.Model):
-    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="member_grants")
+    collection = models.ForeignKey(
+        Collection, on_delete=models.CASCADE, related_name="member_grants"
+    )
     membership = models.ForeignKey(
         Membership, on_delete=models.CASCADE, related_name="collection_grants"
     )
@@ -190,13 +196,17 @@ class CollectionMemberGrant(models.Model):
 
 
 class CollectionGroupGrant(models.Model):
-    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="group_grants")
+    collection = models.ForeignKey(
+        Collection, on_delete=models.CASCADE, related_name="group_grants"
+    )
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="collection_grants")
     level = models.CharField(max_length=30, choices=AccessLevel.choices)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["collection", "group"], name="collection_group_grant_unique")
+            models.UniqueConstraint(
+                fields=["collection", "group"], name="collection_group_grant_unique"
+            )
         ]
 
     def __str__(self) -> str:

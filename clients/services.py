@@ -38,7 +38,9 @@ def org_create(
     org = Organization.objects.create(name=name, plan=plan, seats=seats, provider=provider)
     Collection.objects.create(org=org, name=DEFAULT_COLLECTION_NAME, is_default=True)
     org_keys_create(org=org)
-    record_event(EventType.ORG_CREATED, user=user, acting_provider=acting_provider, org=org, obj=org)
+    record_event(
+        EventType.ORG_CREATED, user=user, acting_provider=acting_provider, org=org, obj=org
+    )
     return org
 
 

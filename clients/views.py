@@ -6,7 +6,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 from portal.access import Capability, org_view
-from portal.pagination import paginate
+from portal.pagination import paginate, search_term
 
 from . import selectors
 from .forms import EventFilterForm
@@ -99,23 +99,27 @@ def _first_url(names: list[str], org) -> str | None:
 @require_GET
 @org_view(Capability.MEMBERS_VIEW)
 def members(request, *, actor, org):
-    search = request.GET.get("q", "")[:100]
+    search = search_term(request)
     page = paginate(request, selectors.member_list(org=org, search=search))
-    return render(request, "clients/members.html", org_page_context(actor, org, page=page, search=search))
+    return render(
+        request, "clients/members.html", org_page_context(actor, org, page=page, search=search)
+    )
 
 
 @require_GET
 @org_view(Capability.GROUPS_MANAGE)
 def groups(request, *, actor, org):
-    search = request.GET.get("q", "")[:100]
+    search = search_term(request)
     page = paginate(request, selectors.group_list(org=org, search=search))
-    return render(request, "clients/groups.html", org_page_context(actor, org, page=page, search=search))
+    return render(
+        request, "clients/groups.html", org_page_context(actor, org, page=page, search=search)
+    )
 
 
 @require_GET
 @org_view(Capability.COLLECTIONS_MANAGE)
 def collections(request, *, actor, org):
-    search = request.GET.get("q", "")[:100]
+    search = search_term(request)
     page = paginate(request, selectors.collection_list(org=org, search=search))
     return render(
         request, "clients/collections.html", org_page_context(actor, org, page=page, search=search)

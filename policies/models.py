@@ -15,7 +15,9 @@ class PolicyType(models.TextChoices):
 
 
 class Policy(models.Model):
-    org = models.ForeignKey("clients.Organization", on_delete=models.CASCADE, related_name="policies")
+    org = models.ForeignKey(
+        "clients.Organization", on_delete=models.CASCADE, related_name="policies"
+    )
     type = models.CharField(max_length=40, choices=PolicyType.choices)
     enabled = models.BooleanField(default=False)
     settings = models.JSONField(default=dict, blank=True)

@@ -54,7 +54,9 @@ class Capability(enum.StrEnum):
     EXPORT = "export"
 
 
-VAULT_CAPABILITIES = frozenset({Capability.ITEMS_USE, Capability.ITEMS_ACCESS_ALL, Capability.EXPORT})
+VAULT_CAPABILITIES = frozenset(
+    {Capability.ITEMS_USE, Capability.ITEMS_ACCESS_ALL, Capability.EXPORT}
+)
 
 
 class Relationship(enum.StrEnum):
@@ -244,9 +246,9 @@ def resolve(user, org: Organization) -> Actor | None:
     """How `user` relates to `org`, or None for a stranger (who must get a 404)."""
     if user is None or not user.is_authenticated or org is None:
         return None
-    membership = (
-        Membership.objects.filter(org=org, user=user, status=MemberStatus.CONFIRMED).first()
-    )
+    membership = Membership.objects.filter(
+        org=org, user=user, status=MemberStatus.CONFIRMED
+    ).first()
     provider_user = _provider_user_for_org(user, org)
     if membership is None and provider_user is None:
         return None
@@ -339,7 +341,9 @@ def org_view(capability: Capability) -> Callable:
             if actor is None:
                 raise Http404
             if not org.enabled:
-                raise OrgDisabled("This organization is disabled. Its provider or the operator can enable it.")
+                raise OrgDisabled(
+                    "This organization is disabled. Its provider or the operator can enable it."
+                )
             if not actor.can(capability):
                 raise PermissionDenied
             if actor.via_provider:

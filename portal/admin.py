@@ -32,7 +32,15 @@ class InvitationAdmin(admin.ModelAdmin):
 class EventAdmin(admin.ModelAdmin):
     """Read-only: the event log is append-only."""
 
-    list_display = ["occurred_at", "type", "actor", "acting_provider", "org", "provider", "object_id"]
+    list_display = [
+        "occurred_at",
+        "type",
+        "actor",
+        "acting_provider",
+        "org",
+        "provider",
+        "object_id",
+    ]
     list_filter = ["type"]
     search_fields = ["object_id", "actor__email"]
     date_hierarchy = "occurred_at"

@@ -21,8 +21,11 @@ from providers.services import provider_user_add_confirmed
 from vault.demo import seed_demo_items
 
 DEMO_PROVIDER = "Demo MSP"
-DEMO_CLIENTS = [("Client A", "client-a", Plan.ENTERPRISE, 25), ("Client B", "client-b", Plan.TEAMS, 10),
-                ("Client C", "client-c", Plan.TEAMS, 5)]
+DEMO_CLIENTS = [
+    ("Client A", "client-a", Plan.ENTERPRISE, 25),
+    ("Client B", "client-b", Plan.TEAMS, 10),
+    ("Client C", "client-c", Plan.TEAMS, 5),
+]
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,17 @@ def seed_demo(*, password: str) -> list[Login]:
             name=DEMO_PROVIDER, business_name="Demo MSP Ltd", billing_email="billing@demo.test"
         )
     provider_user_add_confirmed(provider=provider, user=provider_admin, role=ProviderRole.ADMIN)
-    provider_user_add_confirmed(provider=provider, user=service_user, role=ProviderRole.SERVICE_USER)
-    logins += [Login(provider_admin.email, "provider admin of Demo MSP"),
-               Login(service_user.email, "service user of Demo MSP")]
+    provider_user_add_confirmed(
+        provider=provider, user=service_user, role=ProviderRole.SERVICE_USER
+    )
+    logins += [
+        Login(provider_admin.email, "provider admin of Demo MSP"),
+        Login(service_user.email, "service user of Demo MSP"),
+    ]
     for name, domain, plan, seats in DEMO_CLIENTS:
-        org = _seed_client(provider=provider, name=name, plan=plan, seats=seats, creator=provider_admin)
+        org = _seed_client(
+            provider=provider, name=name, plan=plan, seats=seats, creator=provider_admin
+        )
         logins += _seed_people(org=org, domain=domain, password=password)
         seed_demo_items(org=org)
     return logins
@@ -62,33 +71,51 @@ def seed_demo(*, password: str) -> list[Login]:
 def _seed_client(*, provider: Provider, name: str, plan: str, seats: int, creator) -> Organization:
     org = Organization.objects.filter(provider=provider, name=name).first()
     if org is None:
-        org = org_create(user=creator, name=name, plan=plan, seats=seats, provider=provider,
-                         acting_provider=provider)
+        org = org_create(
+            user=creator,
+            name=name,
+            plan=plan,
+            seats=seats,
+            provider=provider,
+            acting_provider=provider,
+        )
     return org
 
 
 def _seed_people(*, org: Organization, domain: str, password: str) -> list[Login]:
     people = {
-        "owner": (_user(f"owner@{domain}.test", f"Olivia Owner ({org.name})", password), MemberRole.OWNER),
-        "admin": (_user(f"admin@{domain}.test", f"Adam Admin ({org.name})", password), MemberRole.ADMIN),
+        "owner": (
+            _user(f"owner@{domain}.test", f"Olivia Owner ({org.name})", password),
+            MemberRole.OWNER,
+        ),
+        "admin": (
+            _user(f"admin@{domain}.test", f"Adam Admin ({org.name})", password),
+            MemberRole.ADMIN,
+        ),
         "alice": (_user(f"alice@{domain}.test", f"Alice ({org.name})", password), MemberRole.USER),
         "bob": (_user(f"bob@{domain}.test", f"Bob ({org.name})", password), MemberRole.USER),
     }
-    members = {key: membership_add_confirmed(org=org, user=user, role=role)
-               for key, (user, role) in people.items()}
+    members = {
+        key: membership_add_confirmed(org=org, user=user, role=role)
+        for key, (user, role) in people.items()
+    }
     engineering = _group(org, "Engineering", [members["alice"]])
     finance = _group(org, "Finance", [members["bob"]])
     default = Collection.objects.get(org=org, is_default=True)
     servers = _collection(org, "Engineering/Servers")
     banking = _collection(org, "Finance/Banking")
-    collection_grant_member(collection=default, membership=members["owner"], level=AccessLevel.MANAGE)
+    collection_grant_member(
+        collection=default, membership=members["owner"], level=AccessLevel.MANAGE
+    )
     collection_grant_member(collection=default, membership=members["alice"], level=AccessLevel.VIEW)
     collection_grant_member(
         collection=default, membership=members["bob"], level=AccessLevel.VIEW_EXCEPT_PASSWORDS
     )
     collection_grant_group(collection=servers, group=engineering, level=AccessLevel.EDIT)
     collection_grant_group(collection=banking, group=finance, level=AccessLevel.VIEW)
-    return [Login(user.email, f"{role.label.lower()} of {org.name}") for user, role in people.values()]
+    return [
+        Login(user.email, f"{role.label.lower()} of {org.name}") for user, role in people.values()
+    ]
 
 
 def _group(org: Organization, name: str, members) -> Group:
@@ -100,4 +127,6 @@ def _group(org: Organization, name: str, members) -> Group:
 
 
 def _collection(org: Organization, name: str) -> Collection:
-    return Collection.objects.filter(org=org, name=name).first() or collection_create(org=org, name=name)
+    return Collection.objects.filter(org=org, name=name).first() or collection_create(
+        org=org, name=name
+    )

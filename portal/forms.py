@@ -14,7 +14,9 @@ class NewAccountForm(forms.Form):
 
     name = forms.CharField(max_length=150, required=False)
     password1 = forms.CharField(
-        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
         label="Password again",

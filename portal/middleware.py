@@ -1,8 +1,7 @@
 """Request-wide plumbing: the client address for the event log, and error pages."""
 
-from django.shortcuts import render
-
 from axes.helpers import get_client_ip_address
+from django.shortcuts import render
 
 from .events import current_ip_address
 

@@ -33,7 +33,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=150, blank=True)
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text="May sign in to the operators' admin site.")
+    is_staff = models.BooleanField(
+        default=False, help_text="May sign in to the operators' admin site."
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -61,7 +63,11 @@ class Invitation(models.Model):
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     email = models.EmailField()
     membership = models.ForeignKey(
-        "clients.Membership", null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+        "clients.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
     )
     provider_user = models.ForeignKey(
         "providers.ProviderUser",
@@ -167,7 +173,9 @@ class Event(models.Model):
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
     type = models.CharField(max_length=40, choices=EventType.choices)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     acting_provider = models.ForeignKey(
         "providers.Provider",
         null=True,
@@ -177,10 +185,18 @@ class Event(models.Model):
         help_text="Set when the actor acted through a provider.",
     )
     org = models.ForeignKey(
-        "clients.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+        "clients.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
     )
     provider = models.ForeignKey(
-        "providers.Provider", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+        "providers.Provider",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
     )
     object_type = models.CharField(max_length=40, blank=True)
     object_id = models.CharField(max_length=64, blank=True)

@@ -18,7 +18,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invitation_create(*, email: str, invited_by=None, membership=None, provider_user=None) -> Invitation:
+def invitation_create(
+    *, email: str, invited_by=None, membership=None, provider_user=None
+) -> Invitation:
     """Create the invitation row and queue its email once the transaction commits."""
     from .tasks import send_invitation
 
@@ -73,11 +75,10 @@ def invitation_accept(*, invitation: Invitation, user) -> None:
     is confirmed at once: nobody else could confirm them. Everyone else waits for
     an admin's confirmation.
     """
-    from clients.models import MemberStatus, Membership
-
-    from . import access
+    from clients.models import Membership, MemberStatus
     from providers.models import ProviderUserStatus
 
+    from . import access
     from .events import record_event
     from .models import EventType
 
@@ -87,7 +88,9 @@ def invitation_accept(*, invitation: Invitation, user) -> None:
             "Sign out and open the link again."
         )
     if not invitation_mark_used(invitation=invitation):
-        raise InvitationError("This invitation has already been used or has expired. Ask for a new one.")
+        raise InvitationError(
+            "This invitation has already been used or has expired. Ask for a new one."
+        )
     if invitation.membership_id:
         membership = Membership.objects.select_for_update().get(pk=invitation.membership_id)
         if membership.status != MemberStatus.INVITED:

@@ -23,7 +23,9 @@ def send_templated_email(*, template: str, to: str, context: dict) -> None:
 @shared_task
 def send_invitation(invitation_id: str) -> None:
     invitation = (
-        Invitation.objects.select_related("membership__org", "provider_user__provider", "invited_by")
+        Invitation.objects.select_related(
+            "membership__org", "provider_user__provider", "invited_by"
+        )
         .filter(pk=invitation_id, used_at__isnull=True)
         .first()
     )

@@ -72,7 +72,9 @@ def invitation_accept_view(request, token: str):
         else:
             messages.success(request, "Invitation accepted.")
         return redirect("home")
-    return render(request, "portal/invitation_accept.html", {"invitation": invitation, "form": form})
+    return render(
+        request, "portal/invitation_accept.html", {"invitation": invitation, "form": form}
+    )
 
 
 def _account_for_invitation(existing, email: str, data: dict):

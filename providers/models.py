@@ -68,7 +68,9 @@ class ProviderUser(models.Model):
     class Meta:
         ordering = ["email"]
         constraints = [
-            models.UniqueConstraint(fields=["provider", "email"], name="provider_user_unique_email"),
+            models.UniqueConstraint(
+                fields=["provider", "email"], name="provider_user_unique_email"
+            ),
             models.UniqueConstraint(
                 fields=["provider", "user"],
                 name="provider_user_unique_user",

@@ -21,7 +21,7 @@ from portal.access import (
     provider_view,
 )
 from portal.csv import csv_response
-from portal.pagination import paginate
+from portal.pagination import paginate, search_term
 
 from . import selectors, services
 from .forms import (
@@ -83,7 +83,7 @@ def _query(**params) -> str:
 @require_GET
 @provider_view(ProviderCapability.DASHBOARD_VIEW)
 def dashboard(request: HttpRequest, *, actor, provider) -> HttpResponse:
-    search = request.GET.get("q", "")[:100]
+    search = search_term(request)
     sort = selectors.clean_sort(request.GET.get("sort"))
     page = paginate(request, selectors.client_list_for_actor(actor=actor, search=search, sort=sort))
     page.object_list = selectors.client_rows_with_counts(page.object_list)
@@ -106,7 +106,7 @@ def dashboard(request: HttpRequest, *, actor, provider) -> HttpResponse:
 @require_GET
 @provider_view(ProviderCapability.PROVIDER_USERS_MANAGE)
 def provider_users(request: HttpRequest, *, actor, provider) -> HttpResponse:
-    search = request.GET.get("q", "")[:100]
+    search = search_term(request)
     page = paginate(request, selectors.provider_user_list(provider=provider, search=search))
     return render(
         request,

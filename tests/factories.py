@@ -10,8 +10,8 @@ from clients.models import (
     CollectionMemberGrant,
     Group,
     MemberRole,
-    MemberStatus,
     Membership,
+    MemberStatus,
     Organization,
 )
 from policies.models import Policy, PolicyType

@@ -23,7 +23,17 @@ CUSTOM = "custom"  # custom role with "manage users" only
 PROVIDER_ADMIN = "provider_admin"
 SERVICE_USER = "service_user"
 OTHER_PROVIDER_ADMIN = "other_provider_admin"
-ACTORS = [ANON, STRANGER, OWNER, ADMIN, USER, CUSTOM, PROVIDER_ADMIN, SERVICE_USER, OTHER_PROVIDER_ADMIN]
+ACTORS = [
+    ANON,
+    STRANGER,
+    OWNER,
+    ADMIN,
+    USER,
+    CUSTOM,
+    PROVIDER_ADMIN,
+    SERVICE_USER,
+    OTHER_PROVIDER_ADMIN,
+]
 SIGNED_IN = [actor for actor in ACTORS if actor != ANON]
 # Actors whose home org / provider is `world.org` / `world.provider`.
 WORLD_ORG_ACTORS = [OWNER, ADMIN, USER, CUSTOM, PROVIDER_ADMIN, SERVICE_USER]

@@ -26,9 +26,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 def _refuse_insecure_production_settings() -> None:
     """Stop start-up rather than run a production portal on guessable secrets."""
     weak_key = (
-        SECRET_KEY.startswith("django-insecure")
-        or len(SECRET_KEY) < 50
-        or len(set(SECRET_KEY)) < 5
+        SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5
     )
     if weak_key:
         raise ImproperlyConfigured(
@@ -103,9 +101,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'portal.sqlite3'}"
-    ),
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'portal.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
@@ -155,7 +151,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 
 SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
 )
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_HTTPONLY = True
@@ -212,7 +210,7 @@ def _refuse_production_without_vault_keys() -> None:
         raise ImproperlyConfigured(
             f"DEBUG is off but the vault has no usable key-encryption key ({error}). Set "
             "VAULT_KEKS='k1:<base64 of 32 random bytes>' or VAULT_KEKS_FILE to a file holding "
-            "that line; make one with: python -c \"import base64, os; "
+            'that line; make one with: python -c "import base64, os; '
             "print('k1:' + base64.b64encode(os.urandom(32)).decode())\""
         ) from None
 

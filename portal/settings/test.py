@@ -9,7 +9,6 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("VAULT_KEKS", "test1:dGVzdC1vbmx5LXZhdWx0LWtleS0wMDAwMDAwMDAwMDA=")
 
 from .base import *  # noqa: E402,F403
-from .base import CELERY_TASK_ALWAYS_EAGER  # noqa: E402,F401
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False

@@ -26,8 +26,9 @@ def test_members_search(world, login):
 
 def test_members_pagination(world, login):
     for n in range(30):
-        factories.MembershipFactory(org=world.org, user=None, email=f"zz{n:02d}@example.test",
-                                    status=MemberStatus.INVITED)
+        factories.MembershipFactory(
+            org=world.org, user=None, email=f"zz{n:02d}@example.test", status=MemberStatus.INVITED
+        )
     client = login(world.alice)
     first = client.get(reverse("org_members", args=[world.org.pk]))
     assert b"Page 1 of 2" in first.content

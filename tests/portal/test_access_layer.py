@@ -27,7 +27,11 @@ def test_provider_rows_hold_no_vault_capability(relationship):
 def test_vault_capabilities_are_named_in_the_table():
     # If a vault capability were added to Capability but not to VAULT_CAPABILITIES,
     # the provider check above would not cover it.
-    assert {Capability.ITEMS_USE, Capability.ITEMS_ACCESS_ALL, Capability.EXPORT} <= VAULT_CAPABILITIES
+    assert {
+        Capability.ITEMS_USE,
+        Capability.ITEMS_ACCESS_ALL,
+        Capability.EXPORT,
+    } <= VAULT_CAPABILITIES
 
 
 def test_every_relationship_and_custom_flag_has_a_row():
@@ -55,7 +59,9 @@ def test_resolve_stranger_is_none(world):
     assert resolve(world.other_provider_admin, world.org) is None
 
 
-@pytest.mark.parametrize("status", [MemberStatus.INVITED, MemberStatus.ACCEPTED, MemberStatus.REVOKED])
+@pytest.mark.parametrize(
+    "status", [MemberStatus.INVITED, MemberStatus.ACCEPTED, MemberStatus.REVOKED]
+)
 def test_only_confirmed_members_resolve(world, status):
     user = factories.UserFactory()
     factories.MembershipFactory(org=world.org, user=user, role=MemberRole.ADMIN, status=status)
@@ -122,7 +128,9 @@ def test_no_other_module_compares_roles():
     import re
 
     root = pathlib.Path(access.__file__).resolve().parent.parent
-    pattern = re.compile(r"(MemberRole|ProviderRole)\.\w+\s*(==|!=|in\b)|(==|!=)\s*(MemberRole|ProviderRole)\.")
+    pattern = re.compile(
+        r"(MemberRole|ProviderRole)\.\w+\s*(==|!=|in\b)|(==|!=)\s*(MemberRole|ProviderRole)\."
+    )
     offenders = []
     for path in root.glob("*/**/*.py"):
         if ".venv" in path.parts or "tests" in path.parts or "migrations" in path.parts:

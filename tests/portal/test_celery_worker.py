@@ -36,10 +36,13 @@ def real_worker(queue: str):
     from celery.contrib.testing.worker import start_worker
 
     previous = (app.conf.task_always_eager, app.conf.task_default_queue, app.conf.broker_url)
-    app.conf.update(task_always_eager=False, task_default_queue=queue, broker_url=settings.REDIS_URL)
+    app.conf.update(
+        task_always_eager=False, task_default_queue=queue, broker_url=settings.REDIS_URL
+    )
     try:
-        with start_worker(app, pool="solo", queues=[queue], perform_ping_check=False,
-                          shutdown_timeout=10):
+        with start_worker(
+            app, pool="solo", queues=[queue], perform_ping_check=False, shutdown_timeout=10
+        ):
             yield
     finally:
         app.conf.update(

@@ -59,7 +59,12 @@ def test_new_account_accepts_and_sets_a_password(world, client, django_capture_o
     rejected = client.post(url, {"password1": "short", "password2": "short"})
     assert rejected.status_code == 200 and b"too short" in rejected.content
     response = client.post(
-        url, {"name": "Nina", "password1": "a long new passphrase", "password2": "a long new passphrase"}
+        url,
+        {
+            "name": "Nina",
+            "password1": "a long new passphrase",
+            "password2": "a long new passphrase",
+        },
     )
     assert response.status_code == 302
     membership.refresh_from_db()
@@ -154,7 +159,8 @@ def test_set_password_link_works_once(client, capsys):
     assert b"Set your password" in page.content
     form_url = page.redirect_chain[-1][0] if page.redirect_chain else link
     done = client.post(
-        form_url, {"new_password1": "a long new passphrase", "new_password2": "a long new passphrase"}
+        form_url,
+        {"new_password1": "a long new passphrase", "new_password2": "a long new passphrase"},
     )
     assert done.status_code == 302
     assert User.objects.get(email="pat@acme.test").check_password("a long new passphrase")

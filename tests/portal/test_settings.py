@@ -17,7 +17,11 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "VAULT_KEKS"))
     }
-    environment.update(DJANGO_SETTINGS_MODULE="portal.settings.base", PORTAL_DATA_DIR="/tmp/portal-settings-test", **env)
+    environment.update(
+        DJANGO_SETTINGS_MODULE="portal.settings.base",
+        PORTAL_DATA_DIR="/tmp/portal-settings-test",
+        **env,
+    )
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

@@ -457,9 +457,7 @@ def _encrypt(data_key: bytes, org_id: UUID, item_id: UUID, plaintext: bytes = SE
     )
 
 
-@pytest.mark.parametrize(
-    "plaintext", [SECRET, b"", "pässwörd ✓".encode(), _fixed_bytes(4096, 9)]
-)
+@pytest.mark.parametrize("plaintext", [SECRET, b"", "pässwörd ✓".encode(), _fixed_bytes(4096, 9)])
 def test_field_round_trip(plaintext: bytes, data_key: bytes, org_id: UUID, item_id: UUID) -> None:
     ciphertext = _encrypt(data_key, org_id, item_id, plaintext)
     assert len(ciphertext) == 12 + len(plaintext) + 16

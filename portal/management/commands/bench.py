@@ -16,7 +16,9 @@ class Command(BaseCommand):
     help = "Seed a scale data set into a fresh database and print each benchmark figure."
 
     def add_arguments(self, parser):
-        parser.add_argument("--clients", type=int, default=1000, help="Client orgs of the provider.")
+        parser.add_argument(
+            "--clients", type=int, default=1000, help="Client orgs of the provider."
+        )
         parser.add_argument("--members", type=int, default=20, help="Members per client.")
         parser.add_argument(
             "--items", type=int, default=10000, help="Vault items per client in the vault clients."
