@@ -127,8 +127,13 @@ def figures(ctx: BenchContext) -> list[Figure]:
                 LIST_TARGET_MS,
             ),
             Figure(f"{label}, {who}, searched by name, queries", searched.queries, "queries"),
-            # Informational: the name cache is emptied before each run, so every name opens.
-            Figure(f"{label}, {who}, first search of a session, median", cold.median_ms, "ms"),
+            # The name cache is emptied before each run, so every one of the names opens.
+            Figure(
+                f"{label}, {who}, first search of a session, median",
+                cold.median_ms,
+                "ms",
+                LIST_TARGET_MS,
+            ),
             Figure(
                 f"{label}, {who}, search matching every item, median",
                 broad.median_ms,

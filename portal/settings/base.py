@@ -4,6 +4,7 @@ Development, CI and production use this one module; only the environment
 differs. `portal.settings.test` adjusts it for the test suite.
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -176,6 +177,9 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = DATA_DIR / "media"
+# Before the first collectstatic (development, tests) STATIC_ROOT does not exist yet;
+# whitenoise then serves from the finders, and its warning says nothing useful.
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Provider Portal <portal@localhost>")
