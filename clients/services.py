@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from portal.events import record_event
+from portal.events import record_event, record_org_event
 from portal.models import EventType
 from vault.key_management import org_keys_create
 
@@ -83,3 +83,24 @@ def collection_grant_group(*, collection: Collection, group: Group, level: Acces
     CollectionGroupGrant.objects.update_or_create(
         collection=collection, group=group, defaults={"level": level}
     )
+
+
+@transaction.atomic
+def org_update_settings(*, actor, name: str, admins_access_all_items: bool) -> Organization:
+    """An owner changes the org's name or whether owners and admins reach every item."""
+    org = Organization.objects.select_for_update().get(pk=actor.org.pk)
+    changed = {
+        field: value
+        for field, value in (("name", name), ("admins_access_all_items", admins_access_all_items))
+        if getattr(org, field) != value
+    }
+    if not changed:
+        return org
+    for field, value in changed.items():
+        setattr(org, field, value)
+    org.save(update_fields=list(changed))
+    # The name is not a secret, but the event records only which settings changed.
+    record_org_event(
+        EventType.ORG_UPDATED, actor=actor, obj=org, details={"changed": sorted(changed)}
+    )
+    return org

@@ -8,4 +8,5 @@ urlpatterns = [
     path("<uuid:org_id>/groups/", views.groups, name="org_groups"),
     path("<uuid:org_id>/collections/", views.collections, name="org_collections"),
     path("<uuid:org_id>/events/", views.events, name="org_events"),
+    path("<uuid:org_id>/settings/", views.settings_page, name="org_settings"),
 ]

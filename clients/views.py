@@ -1,15 +1,16 @@
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.access import Capability, org_view
 from portal.pagination import paginate, search_term
 
-from . import selectors
-from .forms import EventFilterForm
+from . import selectors, services
+from .forms import EventFilterForm, OrgSettingsForm
 from .models import MemberStatus
 
 
@@ -23,6 +24,7 @@ def org_page_context(actor, org, **extra) -> dict:
         "can_manage_collections": actor.can(Capability.COLLECTIONS_MANAGE),
         "can_view_events": actor.can(Capability.EVENTS_VIEW),
         "can_use_vault": actor.vault_membership is not None,
+        "can_change_settings": actor.can(Capability.ORG_SETTINGS),
         **extra,
     }
 
@@ -137,3 +139,15 @@ def events(request, *, actor, org):
         "clients/events.html",
         org_page_context(actor, org, form=form, page=page, extra_query=extra_query),
     )
+
+
+@require_http_methods(["GET", "POST"])
+@org_view(Capability.ORG_SETTINGS)
+def settings_page(request, *, actor, org):
+    initial = {"name": org.name, "admins_access_all_items": org.admins_access_all_items}
+    form = OrgSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.org_update_settings(actor=actor, **form.cleaned_data)
+        messages.success(request, "Settings saved.")
+        return redirect("org_settings", org_id=org.pk)
+    return render(request, "clients/settings.html", org_page_context(actor, org, form=form))

@@ -189,6 +189,15 @@ ROUTES: dict[str, Route] = {
     "org_events": Route(
         kwargs=org_kwargs, expect=org_page(**{USER: 403, CUSTOM: 403}), foreign=other_org_kwargs
     ),
+    # Owners only: provider staff rename clients from the provider portal instead.
+    "org_settings": Route(
+        kwargs=org_kwargs,
+        expect=org_page(
+            **{ADMIN: 403, USER: 403, CUSTOM: 403, PROVIDER_ADMIN: 403, SERVICE_USER: 403}
+        ),
+        foreign=other_org_kwargs,
+        allows=("GET", "POST"),
+    ),
     # Provider portal (issue 4). Objects of another provider: see tests/providers for the
     # same-provider-URL cases (an admin gets 404 for another provider's user or client).
     "provider_users": Route(

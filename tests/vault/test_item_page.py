@@ -251,3 +251,20 @@ def test_hidden_custom_fields_need_the_reveal(vault_world, login):
     page = login(w.alice).get(vault_url("item_detail", w.org, item))
     assert b"r3c0very" not in page.content and b"plain notes" in page.content
     assert b"Yes" in page.content
+
+
+def test_failed_reprompts_lock_like_failed_logins(reprompted, login, settings):
+    w = reprompted
+    client = login(w.alice)
+    url = vault_url("item_reveal", w.org, w.item)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"field": "password", "account_password": "guess"})
+    locked = client.post(url, {"field": "password", "account_password": factories.TEST_PASSWORD})
+    assert PASSWORD not in locked.content
+    assert locked.status_code in (403, 429)
+    # The same lock holds on the login page.
+    client.logout()
+    response = client.post(
+        "/accounts/login/", {"username": w.alice.email, "password": factories.TEST_PASSWORD}
+    )
+    assert response.status_code == 429
