@@ -107,6 +107,8 @@ class EventType(models.TextChoices):
     USER_LOGGED_IN = "user.logged_in", "Logged in"
     USER_LOGIN_FAILED = "user.login_failed", "Failed login"
     USER_PASSWORD_CHANGED = "user.password_changed", "Changed password"
+    USER_TWO_STEP_ENABLED = "user.two_step_enabled", "Turned on two-step login"
+    USER_TWO_STEP_DISABLED = "user.two_step_disabled", "Turned off two-step login"
     # Organizations
     ORG_CREATED = "org.created", "Organization created"
     ORG_UPDATED = "org.updated", "Organization updated"

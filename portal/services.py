@@ -115,3 +115,43 @@ def invitation_accept(*, invitation: Invitation, user) -> None:
             provider=provider_user.provider,
             obj=provider_user,
         )
+
+
+# --- Two-step login (TOTP authenticator apps, through django-otp) -------------------------
+
+TWO_STEP_DEVICE_NAME = "Authenticator app"
+
+
+def two_step_begin(*, user):
+    """The unconfirmed authenticator whose key the setup page shows (one per user)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(
+        user=user, name=TWO_STEP_DEVICE_NAME, confirmed=False
+    )
+
+
+@transaction.atomic
+def two_step_confirm(*, user, device, token: str) -> bool:
+    """Turn two-step login on once the app shows a right code. False for a wrong code."""
+    from .events import record_event
+    from .models import EventType
+
+    if device.user_id != user.pk or device.confirmed or not device.verify_token(token):
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    record_event(EventType.USER_TWO_STEP_ENABLED, user=user, obj=user)
+    return True
+
+
+@transaction.atomic
+def two_step_disable(*, user) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from .events import record_event
+    from .models import EventType
+
+    TOTPDevice.objects.filter(user=user).delete()
+    record_event(EventType.USER_TWO_STEP_DISABLED, user=user, obj=user)

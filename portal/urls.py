@@ -33,6 +33,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("accounts/two-step/", views.two_step, name="two_step"),
     # Operators hand out set-password links (createprovider); this page is always on.
     path(
         "accounts/set-password/<uidb64>/<token>/",

@@ -1,18 +1,66 @@
 """Account pages: home, invitations, and the error pages."""
 
+from base64 import b32encode
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clients.selectors import org_list_for_user
 from providers.selectors import provider_list_for_user
 
-from .forms import NewAccountForm
-from .services import InvitationError, invitation_accept, invitation_find
+from .forms import NewAccountForm, TwoStepConfirmForm, TwoStepDisableForm
+from .selectors import two_step_device
+from .services import (
+    InvitationError,
+    invitation_accept,
+    invitation_find,
+    two_step_begin,
+    two_step_confirm,
+    two_step_disable,
+)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def two_step(request):
+    """Turn two-step login on (scan or type the key, confirm a code) or off (password)."""
+    device = two_step_device(request.user)
+    if device is not None:
+        form = TwoStepDisableForm(request.POST or None, request=request)
+        if request.method == "POST" and form.is_valid():
+            two_step_disable(user=request.user)
+            messages.success(request, "Two-step login is off.")
+            return redirect("two_step")
+        return render(request, "registration/two_step.html", {"enabled": True, "form": form})
+    pending = two_step_begin(user=request.user)
+    form = TwoStepConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token = "".join(form.cleaned_data["token"].split())
+        if not pending.verify_is_allowed()[0]:
+            form.add_error("token", "Too many wrong codes. Wait a minute, then try again.")
+        elif two_step_confirm(user=request.user, device=pending, token=token):
+            messages.success(request, "Two-step login is on. You will need a code to sign in.")
+            return redirect("two_step")
+        else:
+            form.add_error("token", "That code is not right. Enter the code your app shows now.")
+    context = {
+        "enabled": False,
+        "form": form,
+        "key": _grouped(b32encode(pending.bin_key).decode()),
+        "config_url": pending.config_url,
+    }
+    return render(request, "registration/two_step.html", context)
+
+
+def _grouped(key: str) -> str:
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
 @require_GET

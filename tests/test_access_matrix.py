@@ -160,6 +160,7 @@ ROUTES: dict[str, Route] = {
     "logout": Route(method="post", expect=everyone(302), allows=("POST", "OPTIONS")),
     "password_change": Route(expect=signed_in(200), allows=("GET", "POST")),
     "password_change_done": Route(expect=signed_in(200)),
+    "two_step": Route(expect=signed_in(200), allows=("GET", "POST")),
     "password_reset_confirm": Route(
         kwargs=lambda world: {"uidb64": "MQ", "token": "bad-token"},
         expect=everyone(200),  # the "link cannot be used" page
