@@ -142,6 +142,9 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_BY_EMAIL = env.bool("PASSWORD_RESET_BY_EMAIL", default=False)
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 5
 
+# Authenticator apps list the portal's accounts under this name.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Provider Portal")
+
 # django-axes: lock per account and address pair after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
