@@ -13,7 +13,7 @@ from clients.forms import EventFilterForm
 from clients.models import Organization, Plan
 
 from .models import ProviderRole, ProviderUser
-from .services import MAX_INVITATIONS_AT_ONCE
+from .services import MAX_EMAIL_LENGTH, MAX_INVITATIONS_AT_ONCE
 
 _EMAIL_SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -41,6 +41,12 @@ class ProviderUserInviteForm(forms.Form):
                 validate_email(email)
             except ValidationError:
                 errors.append(f"“{email}” is not a valid email address.")
+            else:
+                if len(email) > MAX_EMAIL_LENGTH:
+                    errors.append(
+                        f"“{email[:40]}…” is longer than {MAX_EMAIL_LENGTH} characters, "
+                        "which no mailbox uses."
+                    )
         duplicates = sorted({email for email in emails if emails.count(email) > 1})
         if duplicates:
             errors.append(f"Listed more than once: {', '.join(duplicates)}.")
@@ -82,7 +88,14 @@ class ResendInvitationsForm(forms.Form):
     provider_users = forms.ModelMultipleChoiceField(
         queryset=ProviderUser.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Tick the invitations to send again."},
+        error_messages={
+            "required": "Tick the invitations to send again.",
+            # A ticked row was accepted, removed or is not this provider's meanwhile.
+            "invalid_choice": "Some of the ticked people are no longer waiting for an "
+            "invitation (they accepted it or were removed). Nothing was sent; "
+            "tick them again on the refreshed list.",
+            "invalid_pk_value": "Tick the invitations to send again.",
+        },
     )
 
     def __init__(self, *args, invited, **kwargs):
@@ -97,7 +110,9 @@ class ClientCreateForm(forms.Form):
         min_value=1, max_value=100_000, initial=10, help_text="At least 1: the owner uses a seat."
     )
     owner_email = forms.EmailField(
-        label="Owner's email", help_text="The owner is invited by email to manage the client."
+        label="Owner's email",
+        max_length=MAX_EMAIL_LENGTH,
+        help_text="The owner is invited by email to manage the client.",
     )
 
 
@@ -136,6 +151,9 @@ class InternalOrgForm(forms.Form):
 
 
 class ProviderEventFilterForm(EventFilterForm):
+    # The query parameters that make a filtered log (a page number alone does not).
+    FILTER_FIELDS = ("start", "end", "user", "client")
+
     user = forms.ModelChoiceField(queryset=None, required=False, empty_label="Anyone")
     client = forms.ModelChoiceField(
         queryset=Organization.objects.none(), required=False, empty_label="All clients"

@@ -29,7 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients.models import MemberRole, Membership, MemberStatus, Organization, Plan
 from policies.models import Policy
-from portal.access import ProviderActor
+from portal.access import Capability, ProviderActor, is_provider_admin_role, resolve
 from portal.events import in_date_range
 from portal.models import Event, Invitation
 
@@ -44,15 +44,28 @@ def provider_list_for_user(user) -> QuerySet[Provider]:
     ).order_by("name")
 
 
-def confirmed_admin_count(*, provider: Provider) -> int:
+def confirmed_admins(*, provider: Provider) -> QuerySet[ProviderUser]:
+    """The provider's confirmed provider admins: the rows the rule of at least one counts.
+
+    Which roles are admin roles is the permission layer's decision, not this module's.
+    """
+    admin_roles = [role for role in ProviderRole if is_provider_admin_role(role)]
     return ProviderUser.objects.filter(
-        provider=provider, role=ProviderRole.ADMIN, status=ProviderUserStatus.CONFIRMED
-    ).count()
+        provider=provider, role__in=admin_roles, status=ProviderUserStatus.CONFIRMED
+    )
+
+
+def confirmed_admin_count(*, provider: Provider) -> int:
+    return confirmed_admins(provider=provider).count()
 
 
 def provider_user_list(*, provider: Provider, search: str = "") -> QuerySet[ProviderUser]:
+    """The provider's staff; for an invitee, whether their emailed link still works."""
+    live_invitation = Invitation.objects.filter(
+        provider_user=OuterRef("pk"), used_at__isnull=True, expires_at__gt=timezone.now()
+    )
     users = provider.provider_users.select_related("user").annotate(
-        scoped_client_count=Count("client_scope")
+        scoped_client_count=Count("client_scope"), invitation_live=Exists(live_invitation)
     )
     if search:
         term = search.strip()
@@ -68,6 +81,26 @@ def provider_staff_users(*, provider: Provider):
 # --- Clients ---------------------------------------------------------------------------
 
 
+def provider_clients(*, provider: Provider) -> QuerySet[Organization]:
+    """The provider's clients: its orgs without its internal team, which is not a client."""
+    clients = Organization.objects.filter(provider=provider)
+    if provider.internal_org_id:
+        clients = clients.exclude(pk=provider.internal_org_id)
+    return clients
+
+
+def client_scope_for_actor(*, actor: ProviderActor) -> QuerySet[Organization]:
+    """The provider's clients the actor reaches: all of them, or a service user's list.
+
+    Every provider page that lists clients, counts them or shows their events starts
+    here, so a client outside a service user's list is absent everywhere at once.
+    """
+    clients = provider_clients(provider=actor.provider)
+    if not actor.reaches_all_clients:
+        clients = clients.filter(scoped_provider_users=actor.provider_user)
+    return clients
+
+
 def _aggregate(queryset: QuerySet, function: str, field: str = "pk") -> Coalesce:
     """COUNT or SUM over all rows of `queryset` as a scalar subquery (0 when none)."""
     # A plain function, not a Django aggregate, so no GROUP BY is added: the subquery
@@ -80,82 +113,69 @@ def _count(queryset: QuerySet) -> Coalesce:
     return _aggregate(queryset, "COUNT")
 
 
-def _members(status: str | None = None) -> QuerySet[Membership]:
-    members = Membership.objects.filter(org=OuterRef("pk"))
-    return members.filter(status=status) if status else members
-
-
-def _without_two_step() -> QuerySet[Membership]:
-    """Confirmed members whose account has no confirmed TOTP device."""
-    devices = TOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True)
-    return _members(MemberStatus.CONFIRMED).filter(~Exists(devices))
-
-
-def _member_counts() -> dict:
-    return {
-        "invited": _count(_members(MemberStatus.INVITED)),
-        "accepted": _count(_members(MemberStatus.ACCEPTED)),
-        "confirmed": _count(_members(MemberStatus.CONFIRMED)),
-    }
-
-
-def _health_counts() -> dict:
-    # Counted from the org's invited memberships (indexed by org and status), each with
-    # a live invitation: starting from invitations, which have no org column, would
-    # scan them all for every client. Only an invited member's invitation can be used.
-    live_invitation = Invitation.objects.filter(
-        membership=OuterRef("pk"), used_at__isnull=True, expires_at__gt=timezone.now()
+def _live_invitation() -> Exists:
+    """For a membership row (OuterRef), an invitation that can still be accepted."""
+    return Exists(
+        Invitation.objects.filter(
+            membership=OuterRef("pk"), used_at__isnull=True, expires_at__gt=timezone.now()
+        )
     )
+
+
+def _has_two_step() -> Exists:
+    """For a membership row (OuterRef), a confirmed TOTP device on its account."""
+    return Exists(TOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True))
+
+
+def _health_figures(members: QuerySet[Membership]) -> dict:
+    """Members by status, seats used, pending invitations and members without two-step
+    login, each counted over `members` (one client's, or every client's for totals)."""
+    by_status = {
+        str(status): _count(members.filter(status=status))
+        for status in (MemberStatus.INVITED, MemberStatus.ACCEPTED, MemberStatus.CONFIRMED)
+    }
     return {
+        **by_status,
+        # Every member who is not revoked holds a seat, invited ones included; provider
+        # staff have no membership, so they never hold one. Its own subquery: a sum of
+        # the columns above would repeat their SQL.
+        "seats_used": _count(members.exclude(status=MemberStatus.REVOKED)),
+        # Counted from the invited memberships (indexed by org and status), each with a
+        # live invitation: invitations have no org column to start from.
         "pending_invitations": _count(
-            _members(MemberStatus.INVITED).filter(Exists(live_invitation))
+            members.filter(_live_invitation(), status=MemberStatus.INVITED)
         ),
-        "without_two_step": _count(_without_two_step()),
+        "without_two_step": _count(members.filter(~_has_two_step(), status=MemberStatus.CONFIRMED)),
     }
 
 
 def _dashboard_columns() -> dict:
     """The dashboard's per-client figures, by the name of their column."""
+    members = Membership.objects.filter(org=OuterRef("pk"))
     last_event = Event.objects.filter(org=OuterRef("pk")).order_by("-occurred_at")
     return {
-        **_member_counts(),
-        "revoked": _count(_members(MemberStatus.REVOKED)),
-        **_health_counts(),
+        **_health_figures(members),
+        "revoked": _count(members.filter(status=MemberStatus.REVOKED)),
         "policies_enabled": _count(Policy.objects.filter(org=OuterRef("pk"), enabled=True)),
         "last_activity": Subquery(last_event.values("occurred_at")[:1]),
-        # Every member who is not revoked holds a seat, invited ones included. Its own
-        # subquery: a sum of the columns above would repeat their SQL in each row.
-        "seats_used": _count(_members().exclude(status=MemberStatus.REVOKED)),
     }
-
-
-def client_scope_for_actor(*, actor: ProviderActor) -> QuerySet[Organization]:
-    """The provider's clients the actor reaches; the internal team is not a client."""
-    clients = Organization.objects.filter(provider=actor.provider)
-    if actor.provider.internal_org_id:
-        clients = clients.exclude(pk=actor.provider.internal_org_id)
-    if not actor.reaches_all_clients:
-        clients = clients.filter(scoped_provider_users=actor.provider_user)
-    return clients
 
 
 # Dashboard columns a visitor may sort on: ?sort=<key> ascending, ?sort=-<key> descending.
-DASHBOARD_SORTS = frozenset(
-    {
-        "name",
-        "plan",
-        "seats",
-        "seats_used",
-        "invited",
-        "accepted",
-        "confirmed",
-        "revoked",
-        "pending_invitations",
-        "policies_enabled",
-        "without_two_step",
-        "last_activity",
-    }
-)
+DASHBOARD_SORTS = {
+    "name": "Client name",
+    "plan": "Plan",
+    "seats": "Seats assigned",
+    "seats_used": "Seats used",
+    "confirmed": "Confirmed members",
+    "accepted": "Members to confirm",
+    "invited": "Invited members",
+    "revoked": "Revoked members",
+    "pending_invitations": "Pending invitations",
+    "policies_enabled": "Policies on",
+    "without_two_step": "Members without two-step login",
+    "last_activity": "Last activity",
+}
 DEFAULT_SORT = "name"
 
 
@@ -183,9 +203,10 @@ def client_list_for_actor(
     if search:
         clients = clients.filter(name__icontains=search.strip())
     sort = clean_sort(sort)
+    key = sort.lstrip("-")
     columns = _dashboard_columns()
-    if sort.lstrip("-") in columns:
-        clients = clients.annotate(**{sort.lstrip("-"): columns[sort.lstrip("-")]})
+    if key in columns:
+        clients = clients.annotate(**{key: columns[key]})
     return clients.order_by(*_ordering(sort))
 
 
@@ -222,20 +243,10 @@ def client_totals_for_actor(*, actor: ProviderActor) -> ClientTotals:
     """
     clients = client_scope_for_actor(actor=actor)
     members = Membership.objects.filter(org__in=clients.values("pk"))
-    live_invitation = Invitation.objects.filter(
-        membership=OuterRef("pk"), used_at__isnull=True, expires_at__gt=timezone.now()
-    )
-    devices = TOTPDevice.objects.filter(user=OuterRef("user_id"), confirmed=True)
     totals = {
         "clients": _aggregate(clients, "COUNT"),
         "seats": _aggregate(clients, "SUM", "seats"),
-        "invited": _count(members.filter(status=MemberStatus.INVITED)),
-        "accepted": _count(members.filter(status=MemberStatus.ACCEPTED)),
-        "confirmed": _count(members.filter(status=MemberStatus.CONFIRMED)),
-        "pending_invitations": _count(
-            members.filter(Exists(live_invitation), status=MemberStatus.INVITED)
-        ),
-        "without_two_step": _count(members.filter(~Exists(devices), status=MemberStatus.CONFIRMED)),
+        **_health_figures(members),
     }
     # Hosted on the provider's own row; the aliases avoid its field names ("clients").
     row = (
@@ -244,9 +255,35 @@ def client_totals_for_actor(*, actor: ProviderActor) -> ClientTotals:
         .values(*(f"total_{name}" for name in totals))
         .get()
     )
-    values = {name: row[f"total_{name}"] for name in totals}
-    seats_used = values["invited"] + values["accepted"] + values["confirmed"]
-    return ClientTotals(**values, seats_used=seats_used)
+    return ClientTotals(**{name: row[f"total_{name}"] for name in totals})
+
+
+def has_confirmed_owner(*, org: Organization) -> bool:
+    """Whether the org has a confirmed owner of its own: someone who runs it without the
+    provider (the rule for unlinking: every org keeps at least one confirmed owner)."""
+    return org.memberships.filter(role=MemberRole.OWNER, status=MemberStatus.CONFIRMED).exists()
+
+
+def user_may_add_org(user, org: Organization) -> bool:
+    """Whether `user` may put `org` under a provider: it decides who manages the org, an
+    owner's setting (the permission layer's `ORG_SETTINGS`), and no provider has it yet."""
+    if org.provider_id is not None or hasattr(org, "internal_of_provider"):
+        return False
+    actor = resolve(user, org)
+    return actor is not None and actor.can(Capability.ORG_SETTINGS)
+
+
+def addable_orgs_for_user(user) -> QuerySet[Organization]:
+    """Orgs the user may bring under a provider (see `user_may_add_org`)."""
+    candidates = Organization.objects.filter(
+        memberships__user=user,
+        memberships__status=MemberStatus.CONFIRMED,
+        provider__isnull=True,
+        internal_of_provider__isnull=True,
+    ).distinct()
+    # Few rows (the orgs one person belongs to), each asked of the permission layer.
+    addable = [org.pk for org in candidates if user_may_add_org(user, org)]
+    return Organization.objects.filter(pk__in=addable).order_by("name", "pk")
 
 
 # --- Billing ---------------------------------------------------------------------------
@@ -265,22 +302,25 @@ class PlanTotals:
         return self.seats - self.seats_used
 
 
-def billing_rows(*, provider: Provider) -> QuerySet[Organization]:
-    """Every client of the provider with its seats, the internal team excluded."""
-    clients = Organization.objects.filter(provider=provider)
-    if provider.internal_org_id:
-        clients = clients.exclude(pk=provider.internal_org_id)
-    seats_used = _count(_members().exclude(status=MemberStatus.REVOKED))
-    return (
-        clients.annotate(seats_used=seats_used)
-        .annotate(seats_remaining=F("seats") - F("seats_used"))
-        .order_by("name", "pk")
+def _with_seats(orgs: QuerySet[Organization]) -> QuerySet[Organization]:
+    seats_used = _count(
+        Membership.objects.filter(org=OuterRef("pk")).exclude(status=MemberStatus.REVOKED)
+    )
+    return orgs.annotate(seats_used=seats_used).annotate(
+        seats_remaining=F("seats") - F("seats_used")
     )
 
 
-def billing_totals(*, provider: Provider) -> list[PlanTotals]:
+def billing_rows(*, clients: QuerySet[Organization], search: str = "") -> QuerySet[Organization]:
+    """Each of `clients` (`provider_clients` or `client_scope_for_actor`) with its seats."""
+    if search:
+        clients = clients.filter(name__icontains=search.strip())
+    return _with_seats(clients).order_by("name", "pk")
+
+
+def billing_totals(*, clients: QuerySet[Organization]) -> list[PlanTotals]:
     """Clients, seats assigned and seats used per plan (one query)."""
-    rows = billing_rows(provider=provider).order_by().values("plan")
+    rows = billing_rows(clients=clients).order_by().values("plan")
     rows = rows.annotate(clients=Count("pk"), seats_total=Sum("seats"), used=Sum("seats_used"))
     by_plan = {row["plan"]: row for row in rows}
     return [
@@ -298,23 +338,7 @@ def billing_totals(*, provider: Provider) -> list[PlanTotals]:
 def internal_org_row(*, provider: Provider) -> Organization | None:
     if not provider.internal_org_id:
         return None
-    seats_used = _count(_members().exclude(status=MemberStatus.REVOKED))
-    return (
-        Organization.objects.filter(pk=provider.internal_org_id)
-        .annotate(seats_used=seats_used)
-        .annotate(seats_remaining=F("seats") - F("seats_used"))
-        .first()
-    )
-
-
-def addable_orgs_for_user(user) -> QuerySet[Organization]:
-    """Orgs the user may bring under a provider: a confirmed owner, and no provider yet."""
-    owned = Membership.objects.filter(
-        org=OuterRef("pk"), user=user, role=MemberRole.OWNER, status=MemberStatus.CONFIRMED
-    )
-    return Organization.objects.filter(
-        Exists(owned), provider__isnull=True, internal_of_provider__isnull=True
-    ).order_by("name", "pk")
+    return _with_seats(Organization.objects.filter(pk=provider.internal_org_id)).first()
 
 
 # --- Event logs ------------------------------------------------------------------------
@@ -344,14 +368,14 @@ def provider_event_list(
 
 def client_event_list(
     *,
-    provider: Provider,
+    clients: QuerySet[Organization],
     start: date | None = None,
     end: date | None = None,
     client: Organization | None = None,
 ) -> QuerySet[Event]:
-    """The event logs of all the provider's current clients, merged. A client that was
-    unlinked takes its log with it."""
-    events = Event.objects.filter(org__provider=provider)
+    """The event logs of `clients` (the clients the actor reaches), merged. A client
+    that was unlinked takes its log with it."""
+    events = Event.objects.filter(org__in=clients.values("pk"))
     events = events.select_related("actor", "org", "acting_provider")
     events = in_date_range(events, start=start, end=end)
     if client is not None:

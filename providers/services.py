@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 
-from clients.models import AccessLevel, MemberRole, Membership, MemberStatus, Organization
+from clients.models import AccessLevel, MemberRole, Membership, MemberStatus, Organization, Plan
+from clients.selectors import seats_used
 from clients.services import collection_grant_member, org_create
 from portal.access import (
     ProviderActor,
@@ -30,9 +33,12 @@ from portal.events import record_event
 from portal.models import EventType, Invitation
 from portal.services import invitation_create
 
+from . import selectors
 from .models import Provider, ProviderRole, ProviderUser, ProviderUserStatus
 
 MAX_INVITATIONS_AT_ONCE = 20
+# The email columns' length: a longer address passes `validate_email` but not the database.
+MAX_EMAIL_LENGTH = ProviderUser._meta.get_field("email").max_length
 
 
 class ProviderError(Exception):
@@ -120,9 +126,7 @@ def _check_own(actor: ProviderActor, provider_user: ProviderUser) -> None:
 def _locked_confirmed_admin_ids(provider: Provider) -> list:
     """Lock the provider's confirmed admin rows, then read them: two requests that each
     remove or demote an admin queue here, so the second sees the first one's change."""
-    admins = ProviderUser.objects.select_for_update().filter(
-        provider=provider, role=ProviderRole.ADMIN, status=ProviderUserStatus.CONFIRMED
-    )
+    admins = selectors.confirmed_admins(provider=provider).select_for_update()
     return list(admins.values_list("pk", flat=True))
 
 
@@ -151,16 +155,36 @@ def _record_provider_user_event(
     )
 
 
+def _clean_email(email: str) -> str:
+    """The address, trimmed and lower-cased; ProviderError when it cannot be stored."""
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ProviderError(f"“{email}” is not a valid email address.") from None
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise ProviderError(
+            f"“{email[:40]}…” is longer than {MAX_EMAIL_LENGTH} characters, "
+            "which no mailbox uses. Check the address."
+        )
+    return email
+
+
 @transaction.atomic
 def provider_user_invite(
     *, actor: ProviderActor, emails: Iterable[str], role: str
 ) -> list[ProviderUser]:
-    """Invite up to 20 addresses as staff with one role; each gets an emailed link."""
-    emails = [email.strip().lower() for email in emails]
+    """Invite up to 20 addresses as staff with one role; each gets an emailed link.
+
+    All or nothing: one refused address and nobody is invited.
+    """
+    emails = [_clean_email(email) for email in emails]
     if not emails:
         raise ProviderError("Enter at least one email address.")
     if len(emails) > MAX_INVITATIONS_AT_ONCE:
         raise ProviderError(f"Invite at most {MAX_INVITATIONS_AT_ONCE} people at once.")
+    if len(set(emails)) != len(emails):
+        raise ProviderError("Each address may be listed only once.")
     if role not in ProviderRole.values:
         raise ProviderError("Choose a role from the list.")
     taken = sorted(
@@ -172,15 +196,27 @@ def provider_user_invite(
         raise ProviderError(f"Already on this provider's staff: {', '.join(taken)}.")
     invited = []
     for email in emails:
-        provider_user = ProviderUser.objects.create(
-            provider=actor.provider, email=email, role=role, status=ProviderUserStatus.INVITED
-        )
+        provider_user = _create_invited(actor=actor, email=email, role=role)
         invitation_create(email=email, invited_by=actor.user, provider_user=provider_user)
         _record_provider_user_event(
             EventType.PROVIDER_USER_INVITED, actor=actor, provider_user=provider_user, role=role
         )
         invited.append(provider_user)
     return invited
+
+
+def _create_invited(*, actor: ProviderActor, email: str, role: str) -> ProviderUser:
+    try:
+        # A savepoint: the unique constraint, not the check above, decides a race with
+        # another admin inviting the same address at the same moment.
+        with transaction.atomic():
+            return ProviderUser.objects.create(
+                provider=actor.provider, email=email, role=role, status=ProviderUserStatus.INVITED
+            )
+    except IntegrityError:
+        raise ProviderError(
+            f"{email} was invited to this provider's staff a moment ago by someone else."
+        ) from None
 
 
 @transaction.atomic
@@ -278,8 +314,13 @@ def provider_user_set_scope(
             "can be limited to a list."
         )
     clients = [] if all_clients else list(clients)
-    if any(client.provider_id != actor.provider.pk for client in clients):
-        raise ProviderError("Choose clients of this provider only.")
+    own_clients = set(
+        selectors.provider_clients(provider=actor.provider)
+        .filter(pk__in=[client.pk for client in clients])
+        .values_list("pk", flat=True)
+    )
+    if any(client.pk not in own_clients for client in clients):
+        raise ProviderError("Choose clients of this provider only (its internal team is not one).")
     provider_user.access_all_clients = all_clients
     provider_user.save(update_fields=["access_all_clients"])
     provider_user.client_scope.set(clients)
@@ -341,8 +382,13 @@ def _record_client_event(
         )
 
 
-def _seats_in_use(org: Organization) -> int:
-    return org.memberships.exclude(status=MemberStatus.REVOKED).count()
+def _lock_client(actor: ProviderActor, org: Organization) -> Organization:
+    """The client's row, locked; refused unless it is a client the actor reaches. (Views
+    answer 404 before this; the check keeps a service misuse from reaching further.)"""
+    locked = Organization.objects.select_for_update().filter(pk=org.pk).first()
+    if locked is None or not actor.reaches_client(locked):
+        raise ProviderError("That organization is not one of your clients.")
+    return locked
 
 
 @transaction.atomic
@@ -352,7 +398,9 @@ def client_create(
     """A new client org, its default collection, and its owner invited to manage it."""
     if seats < 1:
         raise ProviderError("A client needs at least 1 seat, for its owner.")
-    owner_email = owner_email.strip().lower()
+    if plan not in Plan.values:
+        raise ProviderError("Choose a plan from the list.")
+    owner_email = _clean_email(owner_email)
     org = org_create(
         user=actor.user,
         name=name.strip(),
@@ -385,13 +433,10 @@ def client_create(
 def client_add(*, actor: ProviderActor, org: Organization) -> Organization:
     """Bring an existing org under the provider; its confirmed owner asks for it."""
     org = Organization.objects.select_for_update().get(pk=org.pk)
-    is_owner = org.memberships.filter(
-        user=actor.user, role=MemberRole.OWNER, status=MemberStatus.CONFIRMED
-    ).exists()
-    if not is_owner:
-        raise ProviderError("You can only add an organization of which you are a confirmed owner.")
     if org.provider_id is not None or hasattr(org, "internal_of_provider"):
         raise ProviderError(f"{org.name} is already managed by a provider.")
+    if not selectors.user_may_add_org(actor.user, org):
+        raise ProviderError("You can only add an organization of which you are a confirmed owner.")
     org.provider = actor.provider
     org.save(update_fields=["provider"])
     _record_client_event(
@@ -409,7 +454,7 @@ def client_update(
     *, actor: ProviderActor, org: Organization, name: str, seats: int | None = None
 ) -> Organization:
     """Rename a client and, for those who manage seats, change its seats."""
-    org = Organization.objects.select_for_update().get(pk=org.pk, provider=actor.provider)
+    org = _lock_client(actor, org)
     changes: dict = {}
     name = name.strip()
     if name and name != org.name:
@@ -437,7 +482,7 @@ def client_update(
 def _check_seats(org: Organization, seats: int) -> None:
     if seats < 1:
         raise ProviderError("A client needs at least 1 seat.")
-    in_use = _seats_in_use(org)
+    in_use = seats_used(org=org)
     if seats < in_use:
         raise ProviderError(
             f"{org.name} already uses {in_use} seats (invited, accepted and confirmed members). "
@@ -448,11 +493,8 @@ def _check_seats(org: Organization, seats: int) -> None:
 @transaction.atomic
 def client_unlink(*, actor: ProviderActor, org: Organization) -> Organization:
     """Let a client go: it keeps everything, and must be able to run itself."""
-    org = Organization.objects.select_for_update().get(pk=org.pk, provider=actor.provider)
-    has_owner = org.memberships.filter(
-        role=MemberRole.OWNER, status=MemberStatus.CONFIRMED
-    ).exists()
-    if not has_owner:
+    org = _lock_client(actor, org)
+    if not selectors.has_confirmed_owner(org=org):
         raise ProviderError(
             f"{org.name} has no confirmed owner of its own, so nobody could manage it after "
             "unlinking. Have its owner accept their invitation (and confirm them) first."

@@ -3,6 +3,8 @@ one service, redirect. Refusals are `ProviderError`s whose message the page show
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -38,6 +40,8 @@ from .forms import (
 from .models import Provider, ProviderUser, ProviderUserStatus
 from .services import ProviderError
 
+Result = TypeVar("Result")
+
 
 def provider_page_context(actor: ProviderActor, provider: Provider, **extra) -> dict:
     """What every provider page's layout needs: plain booleans, no permission logic in templates."""
@@ -56,6 +60,29 @@ def provider_page_context(actor: ProviderActor, provider: Provider, **extra) -> 
         and selectors.confirmed_admin_count(provider=provider) < 2,
         **extra,
     }
+
+
+def _attempt(
+    request: HttpRequest,
+    service: Callable[..., Result],
+    success: str | Callable[[Result], str],
+    /,
+    **arguments,
+) -> bool:
+    """Call one service with `arguments`. Its refusal's message, or `success` (a text, or
+    made from the result), is shown on the next page rendered; True when the call went
+    through, so the view redirects, False so it renders the form again as typed."""
+    try:
+        result = service(**arguments)
+    except ProviderError as error:
+        messages.error(request, str(error))
+        return False
+    messages.success(request, success(result) if callable(success) else success)
+    return True
+
+
+def _submitted(request: HttpRequest, form) -> bool:
+    return request.method == "POST" and form.is_valid()
 
 
 def _client_or_404(actor: ProviderActor, client_id) -> Organization:
@@ -77,6 +104,10 @@ def _query(**params) -> str:
     return urlencode({key: value for key, value in params.items() if value})
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 # --- Dashboard -------------------------------------------------------------------------
 
 
@@ -87,15 +118,19 @@ def dashboard(request: HttpRequest, *, actor, provider) -> HttpResponse:
     sort = selectors.clean_sort(request.GET.get("sort"))
     page = paginate(request, selectors.client_list_for_actor(actor=actor, search=search, sort=sort))
     page.object_list = selectors.client_rows_with_counts(page.object_list)
+    internal_org = provider.internal_org if provider.internal_org_id else None
     context = provider_page_context(
         actor,
         provider,
         page=page,
         search=search,
         sort=sort,
+        sort_choices=selectors.DASHBOARD_SORTS.items(),
         extra_query=_query(sort=sort if sort != selectors.DEFAULT_SORT else ""),
         totals=selectors.client_totals_for_actor(actor=actor),
-        internal_org=provider.internal_org if provider.internal_org_id else None,
+        # Named (and linked) only for those who may enter it.
+        internal_org=internal_org if internal_org and actor.reaches_client(internal_org) else None,
+        limited_to_chosen_clients=not actor.reaches_all_clients,
     )
     return render(request, "providers/dashboard.html", context)
 
@@ -108,27 +143,25 @@ def dashboard(request: HttpRequest, *, actor, provider) -> HttpResponse:
 def provider_users(request: HttpRequest, *, actor, provider) -> HttpResponse:
     search = search_term(request)
     page = paginate(request, selectors.provider_user_list(provider=provider, search=search))
-    return render(
-        request,
-        "providers/users.html",
-        provider_page_context(actor, provider, page=page, search=search),
+    has_invited = any(pu.status == ProviderUserStatus.INVITED for pu in page.object_list)
+    context = provider_page_context(
+        actor, provider, page=page, search=search, has_invited=has_invited
     )
+    return render(request, "providers/users.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @provider_view(ProviderCapability.PROVIDER_USERS_MANAGE)
 def provider_users_invite(request: HttpRequest, *, actor, provider) -> HttpResponse:
     form = ProviderUserInviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            invited = services.provider_user_invite(
-                actor=actor, emails=form.cleaned_data["emails"], role=form.cleaned_data["role"]
-            )
-        except ProviderError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, f"Invitations sent to {len(invited)} people.")
-            return redirect("provider_users", provider_id=provider.pk)
+    if _submitted(request, form) and _attempt(
+        request,
+        services.provider_user_invite,
+        lambda invited: f"Invitations sent to {_plural(len(invited), 'person')}.",
+        actor=actor,
+        **form.cleaned_data,
+    ):
+        return redirect("provider_users", provider_id=provider.pk)
     return render(
         request, "providers/user_invite.html", provider_page_context(actor, provider, form=form)
     )
@@ -143,7 +176,9 @@ def provider_users_resend(request: HttpRequest, *, actor, provider) -> HttpRespo
         sent = services.provider_user_resend_invitations(
             actor=actor, provider_users=form.cleaned_data["provider_users"]
         )
-        messages.success(request, f"Sent {sent} invitations again, each with a new link.")
+        messages.success(
+            request, f"Sent {_plural(sent, 'invitation')} again, each with a new link."
+        )
     else:
         messages.error(request, " ".join(form.errors.get("provider_users", [])))
     return redirect("provider_users", provider_id=provider.pk)
@@ -187,16 +222,15 @@ def provider_user_detail(request: HttpRequest, provider_user_id, *, actor, provi
 def provider_user_role(request: HttpRequest, provider_user_id, *, actor, provider):
     provider_user = _provider_user_or_404(provider, provider_user_id)
     form = ProviderUserRoleForm(request.POST)
-    if form.is_valid():
-        try:
-            services.provider_user_update_role(
-                actor=actor, provider_user=provider_user, role=form.cleaned_data["role"]
-            )
-        except ProviderError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, f"Role of {provider_user.email} saved.")
-            return redirect("provider_user_detail", provider.pk, provider_user.pk)
+    if form.is_valid() and _attempt(
+        request,
+        services.provider_user_update_role,
+        f"Role of {provider_user.email} saved.",
+        actor=actor,
+        provider_user=provider_user,
+        role=form.cleaned_data["role"],
+    ):
+        return redirect("provider_user_detail", provider.pk, provider_user.pk)
     return _render_provider_user(request, actor, provider, provider_user, role_form=form)
 
 
@@ -205,19 +239,16 @@ def provider_user_role(request: HttpRequest, provider_user_id, *, actor, provide
 def provider_user_scope(request: HttpRequest, provider_user_id, *, actor, provider):
     provider_user = _provider_user_or_404(provider, provider_user_id)
     form = ProviderUserScopeForm(request.POST, clients=_scope_choices(actor))
-    if form.is_valid():
-        try:
-            services.provider_user_set_scope(
-                actor=actor,
-                provider_user=provider_user,
-                all_clients=form.cleaned_data["scope"] == ProviderUserScopeForm.ALL,
-                clients=form.cleaned_data["clients"],
-            )
-        except ProviderError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, f"Client access of {provider_user.email} saved.")
-            return redirect("provider_user_detail", provider.pk, provider_user.pk)
+    if form.is_valid() and _attempt(
+        request,
+        services.provider_user_set_scope,
+        f"Client access of {provider_user.email} saved.",
+        actor=actor,
+        provider_user=provider_user,
+        all_clients=form.cleaned_data["scope"] == ProviderUserScopeForm.ALL,
+        clients=form.cleaned_data["clients"],
+    ):
+        return redirect("provider_user_detail", provider.pk, provider_user.pk)
     return _render_provider_user(request, actor, provider, provider_user, scope_form=form)
 
 
@@ -225,12 +256,13 @@ def provider_user_scope(request: HttpRequest, provider_user_id, *, actor, provid
 @provider_view(ProviderCapability.PROVIDER_USERS_MANAGE)
 def provider_user_confirm(request: HttpRequest, provider_user_id, *, actor, provider):
     provider_user = _provider_user_or_404(provider, provider_user_id)
-    try:
-        services.provider_user_confirm(actor=actor, provider_user=provider_user)
-    except ProviderError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"{provider_user.email} is confirmed.")
+    _attempt(
+        request,
+        services.provider_user_confirm,
+        f"{provider_user.email} is confirmed.",
+        actor=actor,
+        provider_user=provider_user,
+    )
     return redirect("provider_users", provider_id=provider.pk)
 
 
@@ -239,13 +271,15 @@ def provider_user_confirm(request: HttpRequest, provider_user_id, *, actor, prov
 def provider_user_remove(request: HttpRequest, provider_user_id, *, actor, provider):
     provider_user = _provider_user_or_404(provider, provider_user_id)
     if request.method == "POST":
-        try:
-            services.provider_user_remove(actor=actor, provider_user=provider_user)
-        except ProviderError as error:
-            messages.error(request, str(error))
-            return redirect("provider_user_detail", provider.pk, provider_user.pk)
-        messages.success(request, f"{provider_user.email} was removed from {provider.name}.")
-        return redirect("provider_users", provider_id=provider.pk)
+        if _attempt(
+            request,
+            services.provider_user_remove,
+            f"{provider_user.email} was removed from {provider.name}.",
+            actor=actor,
+            provider_user=provider_user,
+        ):
+            return redirect("provider_users", provider_id=provider.pk)
+        return redirect("provider_user_detail", provider.pk, provider_user.pk)
     context = provider_page_context(
         actor, provider, provider_user=provider_user, is_self=provider_user.user_id == actor.user.pk
     )
@@ -259,18 +293,17 @@ def provider_user_remove(request: HttpRequest, provider_user_id, *, actor, provi
 @provider_view(ProviderCapability.CLIENTS_CREATE)
 def client_create(request: HttpRequest, *, actor, provider) -> HttpResponse:
     form = ClientCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            org = services.client_create(actor=actor, **form.cleaned_data)
-        except ProviderError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(
-                request,
-                f"Client {org.name} created. {form.cleaned_data['owner_email']} is invited "
-                "as its owner.",
-            )
-            return redirect("provider_dashboard", provider_id=provider.pk)
+    if _submitted(request, form) and _attempt(
+        request,
+        services.client_create,
+        lambda org: (
+            f"Client {org.name} created. "
+            f"{form.cleaned_data['owner_email']} is invited as its owner."
+        ),
+        actor=actor,
+        **form.cleaned_data,
+    ):
+        return redirect("provider_dashboard", provider_id=provider.pk)
     return render(
         request, "providers/client_create.html", provider_page_context(actor, provider, form=form)
     )
@@ -281,14 +314,14 @@ def client_create(request: HttpRequest, *, actor, provider) -> HttpResponse:
 def client_add(request: HttpRequest, *, actor, provider) -> HttpResponse:
     orgs = selectors.addable_orgs_for_user(actor.user)
     form = ClientAddForm(request.POST or None, orgs=orgs)
-    if request.method == "POST" and form.is_valid():
-        try:
-            org = services.client_add(actor=actor, org=form.cleaned_data["org"])
-        except ProviderError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, f"{org.name} is now a client of {provider.name}.")
-            return redirect("provider_dashboard", provider_id=provider.pk)
+    if _submitted(request, form) and _attempt(
+        request,
+        services.client_add,
+        lambda org: f"{org.name} is now a client of {provider.name}.",
+        actor=actor,
+        org=form.cleaned_data["org"],
+    ):
+        return redirect("provider_dashboard", provider_id=provider.pk)
     context = provider_page_context(actor, provider, form=form, has_orgs=orgs.exists())
     return render(request, "providers/client_add.html", context)
 
@@ -303,14 +336,15 @@ def client_edit(request: HttpRequest, client_id, *, actor, provider) -> HttpResp
         can_manage_seats=can_manage_seats,
         initial={"name": org.name, "seats": org.seats},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.client_update(actor=actor, org=org, **form.cleaned_data)
-        except ProviderError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, "Client saved.")
-            return redirect("provider_dashboard", provider_id=provider.pk)
+    if _submitted(request, form) and _attempt(
+        request,
+        services.client_update,
+        "Client saved.",
+        actor=actor,
+        org=org,
+        **form.cleaned_data,
+    ):
+        return redirect("provider_dashboard", provider_id=provider.pk)
     context = provider_page_context(
         actor, provider, client=org, form=form, can_manage_seats=can_manage_seats
     )
@@ -321,15 +355,17 @@ def client_edit(request: HttpRequest, client_id, *, actor, provider) -> HttpResp
 @provider_view(ProviderCapability.CLIENTS_UNLINK)
 def client_unlink(request: HttpRequest, client_id, *, actor, provider) -> HttpResponse:
     org = _client_or_404(actor, client_id)
-    if request.method == "POST":
-        try:
-            services.client_unlink(actor=actor, org=org)
-        except ProviderError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, f"{org.name} is no longer managed by {provider.name}.")
-            return redirect("provider_dashboard", provider_id=provider.pk)
-    context = provider_page_context(actor, provider, client=org)
+    if request.method == "POST" and _attempt(
+        request,
+        services.client_unlink,
+        f"{org.name} is no longer managed by {provider.name}.",
+        actor=actor,
+        org=org,
+    ):
+        return redirect("provider_dashboard", provider_id=provider.pk)
+    context = provider_page_context(
+        actor, provider, client=org, has_own_owner=selectors.has_confirmed_owner(org=org)
+    )
     return render(request, "providers/client_unlink.html", context)
 
 
@@ -352,11 +388,14 @@ def _render_billing(request, actor, provider, internal_form=None) -> HttpRespons
             orgs=provider.clients.order_by("name", "pk"),
             initial={"org": provider.internal_org_id},
         )
+    clients = selectors.client_scope_for_actor(actor=actor)
+    search = search_term(request)
     context = provider_page_context(
         actor,
         provider,
-        page=paginate(request, selectors.billing_rows(provider=provider)),
-        plan_totals=selectors.billing_totals(provider=provider),
+        page=paginate(request, selectors.billing_rows(clients=clients, search=search)),
+        search=search,
+        plan_totals=selectors.billing_totals(clients=clients),
         internal=selectors.internal_org_row(provider=provider),
         internal_form=internal_form if can_set_internal else None,
     )
@@ -366,6 +405,7 @@ def _render_billing(request, actor, provider, internal_form=None) -> HttpRespons
 @require_GET
 @provider_view(ProviderCapability.BILLING_VIEW)
 def billing_export(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    clients = selectors.client_scope_for_actor(actor=actor)
     rows = (
         (
             org.name,
@@ -375,10 +415,13 @@ def billing_export(request: HttpRequest, *, actor, provider) -> HttpResponse:
             org.seats_remaining,
             org.get_plan_display(),
         )
-        for org in selectors.billing_rows(provider=provider).iterator(chunk_size=1000)
+        for org in selectors.billing_rows(clients=clients).iterator(chunk_size=1000)
     )
-    filename = f"{slugify(provider.name) or 'provider'}-seats-{timezone.localdate():%Y-%m-%d}.csv"
-    return csv_response(filename, BILLING_CSV_HEADER, rows)
+    return csv_response(_csv_filename(provider, "seats"), BILLING_CSV_HEADER, rows)
+
+
+def _csv_filename(provider: Provider, what: str) -> str:
+    return f"{slugify(provider.name) or 'provider'}-{what}-{timezone.localdate():%Y-%m-%d}.csv"
 
 
 @require_POST
@@ -387,12 +430,13 @@ def internal_org(request: HttpRequest, *, actor, provider) -> HttpResponse:
     form = InternalOrgForm(request.POST, orgs=provider.clients.all())
     if not form.is_valid():
         return _render_billing(request, actor, provider, internal_form=form)
-    try:
-        services.provider_set_internal_org(actor=actor, org=form.cleaned_data["org"])
-    except ProviderError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, "Internal team saved.")
+    _attempt(
+        request,
+        services.provider_set_internal_org,
+        "Internal team saved.",
+        actor=actor,
+        org=form.cleaned_data["org"],
+    )
     return redirect("provider_billing", provider_id=provider.pk)
 
 
@@ -405,26 +449,28 @@ EVENTS_CSV_HEADER = [
     "actor",
     "client",
     "client id",
+    "provider user",
     "object type",
     "object id",
     "ip address",
 ]
 
 
-def _provider_event_form(request, actor, provider) -> ProviderEventFilterForm:
+def _filter_form(request, actor, provider, *, with_users: bool) -> ProviderEventFilterForm:
+    # Bound only when a filter was submitted: paging an unfiltered log filters nothing.
+    submitted = any(name in request.GET for name in ProviderEventFilterForm.FILTER_FIELDS)
     return ProviderEventFilterForm(
-        request.GET or None,
-        users=selectors.provider_staff_users(provider=provider),
-        clients=provider.clients.order_by("name", "pk"),
+        request.GET if submitted else None,
+        users=selectors.provider_staff_users(provider=provider) if with_users else None,
+        clients=provider.clients.order_by("name", "pk") if with_users else _scope_choices(actor),
     )
 
 
 @require_GET
 @provider_view(ProviderCapability.PROVIDER_EVENTS_VIEW)
 def events(request: HttpRequest, *, actor, provider) -> HttpResponse:
-    form = _provider_event_form(request, actor, provider)
-    filters = form.filters()
-    page = paginate(request, selectors.provider_event_list(provider=provider, **filters))
+    form = _filter_form(request, actor, provider, with_users=True)
+    page = paginate(request, selectors.provider_event_list(provider=provider, **form.filters()))
     context = provider_page_context(
         actor, provider, form=form, page=page, extra_query=_filter_query(form)
     )
@@ -434,34 +480,39 @@ def events(request: HttpRequest, *, actor, provider) -> HttpResponse:
 @require_GET
 @provider_view(ProviderCapability.PROVIDER_EVENTS_VIEW)
 def events_export(request: HttpRequest, *, actor, provider) -> HttpResponse:
-    form = _provider_event_form(request, actor, provider)
+    form = _filter_form(request, actor, provider, with_users=True)
     if form.is_bound and not form.is_valid():
         # The log page shows what is wrong with the filters.
         url = reverse("provider_events", kwargs={"provider_id": provider.pk})
         return redirect(f"{url}?{request.GET.urlencode()}")
     events = selectors.provider_event_list(provider=provider, **form.filters())
-    rows = (
-        (
-            timezone.localtime(event.occurred_at).isoformat(),
-            event.get_type_display(),
-            event.actor.email if event.actor else "",
-            event.details.get("client", "") if event.object_type == "organization" else "",
-            event.object_id if event.object_type == "organization" else "",
-            event.object_type,
-            event.object_id,
-            event.ip_address,
-        )
-        for event in events.iterator(chunk_size=1000)
+    rows = (_event_csv_row(event) for event in events.iterator(chunk_size=1000))
+    return csv_response(_csv_filename(provider, "events"), EVENTS_CSV_HEADER, rows)
+
+
+def _event_csv_row(event) -> tuple:
+    """One provider-log event as EVENTS_CSV_HEADER's cells (csv_response neutralises them)."""
+    about_client = event.object_type == "organization"
+    about_staff = event.object_type == "provideruser"
+    return (
+        timezone.localtime(event.occurred_at).isoformat(),
+        event.get_type_display(),
+        event.actor.email if event.actor else "",
+        event.details.get("client", "") if about_client else "",
+        event.object_id if about_client else "",
+        event.details.get("email", "") if about_staff else "",
+        event.object_type,
+        event.object_id,
+        event.ip_address,
     )
-    filename = f"{slugify(provider.name) or 'provider'}-events-{timezone.localdate():%Y-%m-%d}.csv"
-    return csv_response(filename, EVENTS_CSV_HEADER, rows)
 
 
 @require_GET
 @provider_view(ProviderCapability.PROVIDER_EVENTS_VIEW)
 def client_events(request: HttpRequest, *, actor, provider) -> HttpResponse:
-    form = ProviderEventFilterForm(request.GET or None, clients=provider.clients.order_by("name"))
-    page = paginate(request, selectors.client_event_list(provider=provider, **form.filters()))
+    form = _filter_form(request, actor, provider, with_users=False)
+    clients = selectors.client_scope_for_actor(actor=actor)
+    page = paginate(request, selectors.client_event_list(clients=clients, **form.filters()))
     context = provider_page_context(
         actor, provider, form=form, page=page, extra_query=_filter_query(form)
     )

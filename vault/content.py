@@ -162,10 +162,17 @@ class ContentError(ValueError):
         self.messages = messages
 
 
+# The dataclasses below hold decrypted values. Their reprs name no value, so a log line,
+# a traceback's locals or an error report that shows one cannot leak what the item holds.
+
+
 @dataclass(frozen=True)
 class LoginUri:
     uri: str
     match: str = UriMatch.DEFAULT
+
+    def __repr__(self) -> str:
+        return f"LoginUri(match={self.match!r})"
 
     @property
     def is_safe_link(self) -> bool:
@@ -181,6 +188,9 @@ class CustomField:
     kind: str
     value: str | None  # None once redacted
 
+    def __repr__(self) -> str:
+        return f"CustomField(id={self.id!r}, kind={self.kind!r})"
+
     @staticmethod
     def new_id() -> str:
         return secrets.token_hex(6)
@@ -190,6 +200,9 @@ class CustomField:
 class PasswordChange:
     password: str | None  # None once redacted
     changed_at: str  # ISO 8601
+
+    def __repr__(self) -> str:
+        return f"PasswordChange(changed_at={self.changed_at!r})"
 
 
 @dataclass(frozen=True)
@@ -204,6 +217,9 @@ class ItemContent:
     custom_fields: tuple[CustomField, ...] = ()
     password_history: tuple[PasswordChange, ...] = ()
     redacted: bool = False
+
+    def __repr__(self) -> str:
+        return f"ItemContent(type={str(self.type)!r}, redacted={self.redacted!r})"
 
     def get(self, name: str) -> str:
         return self.fields.get(name, "")
@@ -346,6 +362,10 @@ def ssh_public_key_fingerprint(public_key: str) -> str:
     try:
         serialization.load_ssh_public_key(f"{parts[0]} {parts[1]}".encode())
         blob = base64.b64decode(parts[1], validate=True)
+    except UnsupportedAlgorithm as exc:
+        raise InvalidSshKey(
+            "This type of public key is not supported; use Ed25519, ECDSA or RSA."
+        ) from exc
     except (ValueError, binascii.Error, TypeError) as exc:
         raise InvalidSshKey("The public key is not a valid OpenSSH public key.") from exc
     digest = base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")

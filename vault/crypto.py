@@ -66,6 +66,13 @@ class ItemUnreadable(Exception):
         return details
 
 
+class OrgKeyMissing(ItemUnreadable):
+    """No org key pair of the version a data key is sealed to."""
+
+    def __init__(self, *, org_id: UUID, data_key_id: UUID | None = None):
+        super().__init__("org key (missing)", org_id=org_id, data_key_id=data_key_id)
+
+
 class KeyChain:
     """One org's keys, opened at most once each while a request or command runs."""
 
@@ -86,7 +93,7 @@ class KeyChain:
         if version not in self._private_keys:
             row = OrgKey.objects.filter(org_id=self.org_id, version=version).first()
             if row is None:
-                raise ItemUnreadable("org key (missing)", org_id=self.org_id)
+                raise OrgKeyMissing(org_id=self.org_id)
             self._private_keys[version] = unwrap_org_key(row, keyring=self.keyring)
         return self._private_keys[version]
 
@@ -129,7 +136,13 @@ class KeyChain:
         return row, self._data_keys[row.pk]
 
     def _open(self, row: DataKey) -> bytes:
-        private_key = self.private_key(row.org_key_version)
+        try:
+            private_key = self.private_key(row.org_key_version)
+        except OrgKeyMissing:
+            # An org key rotation committed after this row was read: it resealed the row
+            # to the new key pair and deleted the old one. Read the row as it is now.
+            row = self._reread(row)
+            private_key = self.private_key(row.org_key_version)
         try:
             return open_data_key(
                 bytes(row.sealed_key),
@@ -139,6 +152,12 @@ class KeyChain:
             )
         except DecryptionFailed as exc:
             raise ItemUnreadable("data key", org_id=self.org_id, data_key_id=row.pk) from exc
+
+    def _reread(self, row: DataKey) -> DataKey:
+        fresh = DataKey.objects.filter(org_id=self.org_id, pk=row.pk).first()
+        if fresh is None or fresh.org_key_version == row.org_key_version:
+            raise OrgKeyMissing(org_id=self.org_id, data_key_id=row.pk)
+        return fresh
 
 
 def unwrap_org_key(row: OrgKey, *, keyring: KeyRing) -> bytes:

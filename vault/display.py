@@ -6,7 +6,7 @@ reaches the HTML only when it is the one the request revealed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from portal.access import ItemGrant
 
@@ -24,7 +24,7 @@ MASK = "••••••••"
 @dataclass(frozen=True)
 class DisplayRow:
     label: str
-    value: str | None  # None while masked
+    value: str | None = field(repr=False)  # None while masked
     reveal_target: str | None = None  # set for a secret: the reveal form's `field`
     withheld: bool = False  # a secret the access level never shows
     copyable: bool = False  # plain text the browser may copy (no request needed)
@@ -40,7 +40,7 @@ class ItemDisplay:
     uris: list[DisplayRow]
     custom_fields: list[DisplayRow]
     history: list[DisplayRow]
-    notes: str
+    notes: str = field(repr=False)
     totp: TotpCode | None
     totp_needs_reveal: bool  # re-prompt: the code appears after the account password
 

@@ -103,10 +103,20 @@ class ItemForm(forms.Form):
         editing: bool = False,
         can_see_secrets: bool = True,
         stored_secrets: frozenset[str] = frozenset(),
+        stored_reprompt: bool = False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.editing = editing
+        if stored_reprompt:
+            # Checked by the view (through django-axes) when the re-prompt is switched off.
+            self.fields["account_password"] = forms.CharField(
+                label="Your account password",
+                required=False,
+                strip=False,
+                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+                help_text="Needed only to stop asking for it on this item.",
+            )
         self.secret_names = secret_field_names(self.item_type)
         if editing:
             del self.fields["collections"]  # moving is its own page
@@ -387,6 +397,7 @@ def item_editor(
         editing=editing,
         can_see_secrets=can_see_secrets,
         stored_secrets=stored,
+        stored_reprompt=editing and reprompt,
     )
     uris = None
     if item_type == ItemType.LOGIN:

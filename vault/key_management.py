@@ -46,9 +46,10 @@ def org_keys_create(*, org: Organization, keyring: KeyRing | None = None) -> Org
     return org_key
 
 
+@transaction.atomic
 def data_key_create(*, org: Organization, purpose: str) -> DataKey:
     """A fresh data key sealed to the org's public key: needs no secret (imports use this)."""
-    org_key = OrgKey.objects.get(org=org, active=True)
+    org_key = _locked_active_org_key(org.pk)
     data_key_id = uuid.uuid4()
     sealed = seal_data_key(
         generate_data_key(),
@@ -63,6 +64,21 @@ def data_key_create(*, org: Organization, purpose: str) -> DataKey:
         org_key_version=org_key.version,
         purpose=purpose,
     )
+
+
+def _locked_active_org_key(org_id: UUID) -> OrgKey:
+    """The org's active key pair, its row locked until the caller's transaction ends.
+
+    Sealing a data key and rotating the org key both take this lock, so a data key is
+    never sealed to a key pair that a running rotation is about to delete. Who waited
+    for a rotation finds the old row inactive once it commits; a second read (a new
+    statement, which sees the committed rotation) finds the new one.
+    """
+    for _attempt in range(2):
+        org_key = OrgKey.objects.select_for_update().filter(org_id=org_id, active=True).first()
+        if org_key is not None:
+            return org_key
+    raise OrgKey.DoesNotExist(f"org {org_id} has no active key pair")
 
 
 # --------------------------------------------------------------------------
@@ -116,15 +132,26 @@ class OrgKeyRotationReport:
     data_keys_resealed: int
 
 
-@transaction.atomic
 def org_key_rotate(*, org: Organization, keyring: KeyRing | None = None) -> OrgKeyRotationReport:
     """A new key pair for the org; every data key resealed to it; items untouched.
 
-    The old private key is deleted at the end: once nothing is sealed to it,
-    keeping it would only keep a possibly exposed key alive.
+    All or nothing, in one transaction: a data key that fails to open stops the
+    rotation with nothing changed (the failure is logged and recorded), and running
+    it again after an interruption starts from a consistent state. The old private
+    key is deleted at the end: once nothing is sealed to it, keeping it would only
+    keep a possibly exposed key alive.
     """
     keyring = keyring or configured_keyring()
-    current = OrgKey.objects.select_for_update().get(org=org, active=True)
+    try:
+        return _org_key_rotate(org, keyring)
+    except ItemUnreadable as failure:
+        item_unreadable_record(failure=failure)  # after the rollback, so that it stays
+        raise
+
+
+@transaction.atomic
+def _org_key_rotate(org: Organization, keyring: KeyRing) -> OrgKeyRotationReport:
+    current = _locked_active_org_key(org.pk)
     keychain = KeyChain(org.pk, keyring=keyring)
     data_keys = list(DataKey.objects.select_for_update().filter(org=org))
     opened = {row.pk: _open_for_rotation(keychain, row) for row in data_keys}
@@ -188,8 +215,16 @@ def vault_verify(
 
 def _verify_org(org_id: UUID, keyring: KeyRing, report: VerifyReport) -> None:
     keychain = KeyChain(org_id, keyring=keyring)
-    if not OrgKey.objects.filter(org_id=org_id, active=True).exists():
+    active = OrgKey.objects.filter(org_id=org_id, active=True).first()
+    if active is None:
         report.failures.append(ItemUnreadable("org key (missing)", org_id=org_id))
+        return
+    try:
+        # Opened first, and on its own: an org without data keys is checked too, and an
+        # unreadable org key is one failure, not one per data key and item behind it.
+        keychain.private_key(active.version)
+    except ItemUnreadable as failure:
+        report.failures.append(failure)
         return
     for data_key_id in DataKey.objects.filter(org_id=org_id).values_list("pk", flat=True):
         report.data_keys += 1

@@ -42,7 +42,7 @@ class ItemFilter:
 @dataclass
 class ItemRow:
     item: Item
-    name: str | None  # None: the name could not be decrypted
+    name: str | None = field(repr=False)  # None: the name could not be decrypted
     level: str
     favorite: bool
     collections: list[Collection]
@@ -239,10 +239,6 @@ class ItemAccess:
     item: Item
     grant: ItemGrant
     collections: list[Collection]  # those the actor can see
-
-    @property
-    def collection_ids(self) -> frozenset[UUID]:
-        return frozenset(c.pk for c in self.collections)
 
 
 def item_access(*, access: VaultAccess, item_id: UUID) -> ItemAccess | None:

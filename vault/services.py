@@ -8,6 +8,7 @@ Events name items by id only.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Collection, Organization
-from portal.access import ItemGrant, VaultAccess
+from portal.access import Actor, ItemGrant, VaultAccess
 from portal.events import record_event, record_org_event
 from portal.models import EventType
 
@@ -31,6 +32,8 @@ from .content import (
 )
 from .crypto import ItemUnreadable, KeyChain, open_item_for_write, seal_item
 from .models import Favorite, Item
+
+logger = logging.getLogger("vault")
 
 TRASH_RETENTION = timedelta(days=30)
 
@@ -354,10 +357,11 @@ def secret_value(content: ItemContent, target: str) -> str | None:
     if kind == "custom":
         for custom in content.custom_fields:
             if custom.id == key and custom.kind == CustomFieldKind.HIDDEN:
-                return custom.value
+                return custom.value or None
         return None
     if kind == "history":
-        index = int(key) if key.isdigit() else -1
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        index = int(key) if key.isascii() and key.isdigit() else -1
         history = content.password_history
         return history[index].password if 0 <= index < len(history) else None
     if kind in secret_field_names(content.type):
@@ -399,8 +403,14 @@ def item_view_record(*, grant: ItemGrant) -> None:
     record_org_event(EventType.ITEM_VIEWED, actor=grant.actor, obj=Item(pk=grant.item_id))
 
 
-def item_unreadable_record(*, failure: ItemUnreadable, actor=None) -> None:
-    """A ciphertext failed to open: audit it (ids only). Call outside the failed transaction."""
+def item_unreadable_record(*, failure: ItemUnreadable, actor: Actor | None = None) -> None:
+    """A stored value failed to open: log it and audit it, by ids only.
+
+    Every path that meets an `ItemUnreadable` ends here (pages, searches, operator
+    commands), so each failure is logged once whatever its cause (tampering, a missing
+    key, a malformed body). Call it outside the transaction the failure rolled back.
+    """
+    logger.error("Vault value could not be opened: %s", failure)
     record_event(
         EventType.ITEM_DECRYPTION_FAILED,
         user=actor.user if actor is not None else None,

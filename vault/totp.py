@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import struct
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 _ALGORITHMS = {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256, "SHA512": hashlib.sha512}
@@ -27,7 +27,7 @@ class InvalidTotpSecret(ValueError):
 
 @dataclass(frozen=True)
 class TotpParameters:
-    key: bytes
+    key: bytes = field(repr=False)  # the authenticator secret
     algorithm: str = "SHA1"
     digits: int = 6
     period: int = 30
@@ -35,7 +35,7 @@ class TotpParameters:
 
 @dataclass(frozen=True)
 class TotpCode:
-    code: str
+    code: str = field(repr=False)
     seconds_remaining: int
     period: int
 

@@ -1,6 +1,8 @@
 """The members' vault pages. Thin: the permission layer resolves, a form validates,
 one service writes. Every page is `no-store` (item names are secrets too), and
-every page answers 404 to provider staff: `vault_view` sees to it.
+every page answers 404 to provider staff: `vault_view` sees to it. Views whose
+requests carry secrets (typed passwords, search text, the account password) are
+`sensitive_post_parameters`, so no error report can quote them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients.views import org_page_context
@@ -48,11 +51,21 @@ from .services import (
 )
 from .totp import current_code
 
+# A stored value that fails to open: 409 Conflict. The item's stored state conflicts
+# with its integrity check, a lasting state (until an owner or the operator restores
+# the row) that no change to the request can fix, so not 422, which says the request
+# was wrong. Not 500 either: nothing crashed, the portal refused on purpose, and the
+# project answers no user-reachable page with a 5xx (monitors page on-call for those,
+# and TLS proxies may swap a 5xx body for their own page, hiding this explanation).
+# The operators' signal is the ERROR log line and the event in the org's log.
+UNREADABLE_STATUS = 409
+
 
 def answers_unreadable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A ciphertext that fails to open: audit it and show a generic page, status 500.
+    """A ciphertext that fails to open: audit it and answer a generic page, status 409.
 
     The event is recorded here, after the service's transaction has rolled back.
+    See `UNREADABLE_STATUS` for why 409.
     """
 
     @wraps(view)
@@ -62,7 +75,7 @@ def answers_unreadable(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         except ItemUnreadable as failure:
             item_unreadable_record(failure=failure, actor=actor)
             context = org_page_context(actor, org, failed_item_id=failure.item_id)
-            return render(request, "vault/unreadable.html", context, status=500)
+            return render(request, "vault/unreadable.html", context, status=UNREADABLE_STATUS)
 
     return wrapper
 
@@ -87,12 +100,18 @@ def _editable_or_403(access, item_id: UUID) -> selectors.ItemAccess:
 
 
 @never_cache
+@sensitive_post_parameters()
 @vault_view
 @require_http_methods(["GET", "POST"])  # POST: searches keep item names out of URLs and logs
 @answers_unreadable
 def item_list(request, *, actor, org, access):
     collections = list(selectors.visible_collections(access))
-    params = request.POST if request.method == "POST" else request.GET
+    if request.method == "POST":
+        params = request.POST
+    else:
+        # Search text travels by POST only; a crafted ?q= is ignored, not honoured.
+        params = request.GET.copy()
+        params.pop("q", None)
     filter_form = ItemFilterForm(params, collections=collections)
     item_filter = _item_filter(filter_form)
     result = selectors.item_list_page(
@@ -158,6 +177,7 @@ def item_type_choose(request, *, actor, org, access):
 
 
 @never_cache
+@sensitive_post_parameters()
 @vault_view
 @require_http_methods(["GET", "POST"])
 @answers_unreadable
@@ -187,6 +207,7 @@ def item_new(request, item_type: str, *, actor, org, access):
 
 
 @never_cache
+@sensitive_post_parameters()
 @vault_view
 @require_http_methods(["GET", "POST"])
 @answers_unreadable
@@ -212,26 +233,41 @@ def item_edit(request, item_id: UUID, *, actor, org, access):
         can_see_secrets=found.grant.can_see_secrets,
     )
     if request.method == "POST" and "generate" not in request.POST and editor.is_valid():
-        try:
-            item_update(
-                access=access,
-                item_id=item_id,
-                revision=editor.form.cleaned_data.get("revision") or 0,
-                edit=editor.to_edit(),
-            )
-        except ItemChanged as error:
-            _add_errors(editor.form, error)
-            _replace_revision(editor, found.item.revision)
-            return _form_page(request, actor, org, editor, item=found.item, status=409)
-        except ItemGone as error:
-            _add_errors(editor.form, error)
-            return _form_page(request, actor, org, editor, item=found.item, status=409, gone=True)
-        except (VaultError, ContentError) as error:
-            _add_errors(editor.form, error)
-        else:
-            messages.success(request, "Item saved.")
-            return redirect("vault_item_detail", org_id=org.pk, item_id=item_id)
+        return _save_edit(request, actor, org, access, found, editor)
     return _form_page(request, actor, org, editor, item=found.item)
+
+
+REPROMPT_OFF_MESSAGE = (
+    "Type your account password to stop asking for it on this item. Nothing was saved."
+)
+
+
+def _save_edit(request, actor, org, access, found, editor: ItemEditor) -> HttpResponse:
+    """Write a valid edit; if refused, the form again with what was typed and why."""
+    edit = editor.to_edit()
+    if found.item.reprompt and not edit.reprompt and not _account_password_ok(request):
+        # Else a stolen session could switch the re-prompt off, then reveal without it.
+        editor.form.add_error("account_password", REPROMPT_OFF_MESSAGE)
+        return _form_page(request, actor, org, editor, item=found.item, status=403)
+    try:
+        item_update(
+            access=access,
+            item_id=found.item.pk,
+            revision=editor.form.cleaned_data.get("revision") or 0,
+            edit=edit,
+        )
+    except ItemChanged as error:
+        _add_errors(editor.form, error)
+        _replace_revision(editor, found.item.revision)
+        return _form_page(request, actor, org, editor, item=found.item, status=409)
+    except ItemGone as error:
+        _add_errors(editor.form, error)
+        return _form_page(request, actor, org, editor, item=found.item, status=409, gone=True)
+    except (VaultError, ContentError) as error:
+        _add_errors(editor.form, error)
+        return _form_page(request, actor, org, editor, item=found.item)
+    messages.success(request, "Item saved.")
+    return redirect("vault_item_detail", org_id=org.pk, item_id=found.item.pk)
 
 
 def _edit_gone(request, actor, org) -> HttpResponse:
@@ -297,6 +333,8 @@ def _form_page(
 @require_GET
 @answers_unreadable
 def item_detail(request, item_id: UUID, *, actor, org, access):
+    """The item, secrets masked, audited as viewed. An item whose stored data fails to
+    open answers our own page with 409 Conflict (see `UNREADABLE_STATUS`), never a 500."""
     found = _found_or_404(access, item_id)
     content = open_item(found.grant, found.item, KeyChain(org.pk))
     item_view_record(grant=found.grant)
@@ -304,6 +342,7 @@ def item_detail(request, item_id: UUID, *, actor, org, access):
 
 
 @never_cache
+@sensitive_post_parameters()
 @vault_view
 @require_POST
 @answers_unreadable
@@ -316,7 +355,6 @@ def item_reveal(request, item_id: UUID, *, actor, org, access):
         return _detail_page(request, actor, org, found, content, error=error, status=403)
     target = request.POST.get("field", "")[:40]
     if target == "totp_code" and content.get("totp") and found.grant.can_see_secrets:
-        item_totp_code_record(grant=found.grant)
         return _detail_page(request, actor, org, found, content, revealed={"totp_code": ""})
     try:
         value = item_secret_reveal(grant=found.grant, content=content, target=target)
@@ -342,6 +380,9 @@ def _detail_page(
 ) -> HttpResponse:
     grant = found.grant
     display = item_display(content, grant, reprompt=found.item.reprompt, revealed=revealed or {})
+    if display.totp is not None:
+        # A code derived from the authenticator key reaches the page: audited like the key.
+        item_totp_code_record(grant=grant)
     context = org_page_context(
         actor,
         org,
@@ -416,7 +457,11 @@ def item_favorite(request, item_id: UUID, *, actor, org, access):
 @require_http_methods(["GET", "POST"])
 def item_move_view(request, item_id: UUID, *, actor, org, access):
     found = _editable_or_403(access, item_id)
-    choices = [c for c in selectors.visible_collections(access) if access.can_add_to(c.pk)]
+    if found.item.in_trash and request.method == "GET":
+        # (A POST reaches the service, which says so on the form.)
+        messages.error(request, "Restore the item from the trash to change its collections.")
+        return redirect("vault_item_detail", org_id=org.pk, item_id=item_id)
+    choices = selectors.editable_collections(access)
     fixed = [c for c in found.collections if not access.can_add_to(c.pk)]
     form = MoveForm(
         request.POST or None,

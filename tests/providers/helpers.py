@@ -39,3 +39,8 @@ def event_types(**filters) -> list[str]:
 
 def page_messages(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
+
+
+# Passes Django's email validator, yet is longer than the 254 characters an email
+# column holds (Postgres would refuse the row with an error page).
+TOO_LONG_EMAIL = "a" * 60 + "@" + ".".join(["b" * 60] * 4) + ".test"

@@ -5,15 +5,19 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import MemberStatus, Plan
+from clients.models import MemberRole, MemberStatus, Plan
 from portal.csv import csv_lines, neutralise
 from portal.models import Event, EventType
+from providers.models import ProviderRole, ProviderUser
+from providers.selectors import billing_rows, client_event_list, client_scope_for_actor
+from providers.services import client_create, provider_user_invite
 from tests import factories
 
-from .helpers import provider_url
+from .helpers import event_types, provider_actor, provider_url, token_from_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -208,23 +212,62 @@ def test_provider_log_csv_neutralises_cells(world, login):
     assert rows[1][1:5] == ["Client created", world.provider_admin.email, "'-2+3", str(evil.pk)]
 
 
-def test_every_action_lands_in_the_provider_log(world, login, django_capture_on_commit_callbacks):
-    client = login(world.provider_admin)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            provider_url("provider_users_invite", world.provider),
-            {"emails": "n@msp.test", "role": "service_user"},
-        )
-        client.post(
-            provider_url("provider_client_create", world.provider),
-            {"name": "New", "plan": "teams", "seats": 3, "owner_email": "o@n.test"},
-        )
-    client.get(reverse("org_overview", args=[world.org.pk]))
-    page = client.get(provider_url("provider_events", world.provider))
-    content = page.content.decode()
+def test_every_provider_action_lands_in_the_provider_log(
+    world, login, django_capture_on_commit_callbacks
+):
+    """Each provider action through its page writes exactly its event, in order."""
+    own_org = factories.OrganizationFactory(name="Own Org")
+    factories.MembershipFactory(org=own_org, user=world.provider_admin, role=MemberRole.OWNER)
+    service = world.provider.provider_users.get(user=world.service_user)
+    admin = login(world.provider_admin)
+
+    def post(url_name, *args, **data):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin.post(provider_url(url_name, world.provider, *args), data)
+        assert response.status_code == 302, (url_name, response.content[:500])
+
+    post("provider_users_invite", emails="n@msp.test", role="service_user")
+    invitee = ProviderUser.objects.get(email="n@msp.test")
+    post("provider_users_resend", provider_users=[invitee.pk])
+    Client().post(
+        reverse("invitation_accept", args=[token_from_outbox()]),
+        {"password1": "a long new passphrase", "password2": "a long new passphrase"},
+    )
+    post("provider_user_confirm", invitee.pk)
+    post("provider_user_role", invitee.pk, role="admin")
+    post("provider_user_scope", service.pk, scope="chosen", clients=[world.org.pk])
+    post("provider_user_remove", invitee.pk)
+    post("provider_client_create", name="New", plan="teams", seats=3, owner_email="o@n.test")
+    post("provider_client_add", org=own_org.pk)
+    post("provider_client_edit", world.org.pk, name="Alice Co", seats=12)
+    admin.get(reverse("org_overview", args=[world.org.pk]))
+    post("provider_client_unlink", own_org.pk)
+    post("provider_internal_org", org=world.org.pk)
+
+    assert event_types(provider=world.provider) == [
+        EventType.PROVIDER_USER_INVITED,
+        EventType.PROVIDER_USER_INVITED,  # resent
+        EventType.PROVIDER_USER_ACCEPTED,
+        EventType.PROVIDER_USER_CONFIRMED,
+        EventType.PROVIDER_USER_UPDATED,  # role
+        EventType.PROVIDER_USER_UPDATED,  # client scope
+        EventType.PROVIDER_USER_REMOVED,
+        EventType.CLIENT_CREATED,
+        EventType.CLIENT_ADDED,
+        EventType.CLIENT_UPDATED,
+        EventType.CLIENT_ACCESSED,
+        EventType.CLIENT_UNLINKED,
+        EventType.PROVIDER_UPDATED,  # internal team
+    ]
+    # The client-side rows name the provider as the actor.
+    assert event_types(org=own_org, acting_provider=world.provider) == [
+        EventType.ORG_UPDATED,  # added
+        EventType.ORG_UPDATED,  # unlinked
+    ]
+    page = admin.get(provider_url("provider_events", world.provider)).content.decode()
     for label in ("Provider user invited", "Client created", "Client accessed by provider"):
-        assert label in content
-    assert "n@msp.test" in content and "Alice Co" in content
+        assert label in page
+    assert "n@msp.test" in page and "Alice Co" in page
 
 
 def test_provider_log_is_for_provider_admins(world, login):
@@ -253,3 +296,89 @@ def test_merged_client_log(world, login):
     only_second = client.get(url, {"client": second.pk}).context["page"].object_list
     assert [e.type for e in only_second] == [EventType.GROUP_CREATED]
     assert b"Select a valid choice" in client.get(url, {"client": world.other_org.pk}).content
+
+
+def test_provider_log_csv_neutralises_every_cell_a_user_can_influence(
+    world, login, django_capture_on_commit_callbacks
+):
+    """Names and addresses come from users: a client named "-2+3", an admin whose address
+    starts with "=", a provider user invited as "+1@msp.test"."""
+    evil_admin = factories.ProviderUserFactory(
+        provider=world.provider, user=factories.UserFactory(email="=cmd@evil.test")
+    ).user
+    actor = provider_actor(evil_admin, world.provider)
+    with django_capture_on_commit_callbacks(execute=True):
+        org = client_create(
+            actor=actor, name="-2+3", plan=Plan.TEAMS, seats=2, owner_email="o@x.test"
+        )
+        invited = provider_user_invite(
+            actor=actor, emails=["+1@msp.test"], role=ProviderRole.SERVICE_USER
+        )[0]
+    rows = read_csv(
+        login(world.provider_admin).get(provider_url("provider_events_export", world.provider))
+    )
+    header, *body = rows
+    assert header == [
+        "time",
+        "event",
+        "actor",
+        "client",
+        "client id",
+        "provider user",
+        "object type",
+        "object id",
+        "ip address",
+    ]
+    by_event = {row[1]: dict(zip(header, row, strict=True)) for row in body}
+    invited_row = by_event["Provider user invited"]
+    assert invited_row["actor"] == "'=cmd@evil.test"
+    assert invited_row["provider user"] == "'+1@msp.test"
+    assert (invited_row["client"], invited_row["object id"]) == ("", str(invited.pk))
+    created_row = by_event["Client created"]
+    assert created_row["client"] == "'-2+3" and created_row["client id"] == str(org.pk)
+    assert created_row["provider user"] == ""
+    for row in body:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row), row
+
+
+def test_billing_searches_by_name_and_keeps_the_search_across_pages(world, login):
+    for n in range(30):
+        factories.OrganizationFactory(name=f"Client {n:02d}", provider=world.provider)
+    factories.OrganizationFactory(name="Client of another", provider=world.other_provider)
+    client = login(world.provider_admin)
+    url = provider_url("provider_billing", world.provider)
+    searched = client.get(url, {"q": "client"})
+    assert searched.context["page"].paginator.count == 30
+    assert b"q=client&amp;page=2" in searched.content
+    assert [c.name for c in client.get(url, {"q": "client 07"}).context["page"].object_list] == [
+        "Client 07"
+    ]
+    assert b"No client matches" in client.get(url, {"q": "nothing"}).content
+
+
+def test_billing_and_the_merged_log_read_only_the_clients_an_actor_reaches(world):
+    """Service users cannot open these pages (403); should that change, the selectors
+    already keep a scoped service user to its own clients."""
+    second = factories.OrganizationFactory(name="Second", provider=world.provider)
+    factories.EventFactory(org=world.org, type=EventType.MEMBER_UPDATED)
+    factories.EventFactory(org=second, type=EventType.GROUP_CREATED)
+    service = world.provider.provider_users.get(user=world.service_user)
+    service.access_all_clients = False
+    service.save()
+    service.client_scope.add(second)
+    scope = client_scope_for_actor(actor=provider_actor(world.service_user, world.provider))
+    assert [org.name for org in billing_rows(clients=scope)] == ["Second"]
+    assert [e.org for e in client_event_list(clients=scope)] == [second]
+    admin_scope = client_scope_for_actor(actor=provider_actor(world.provider_admin, world.provider))
+    assert {e.org for e in client_event_list(clients=admin_scope)} == {world.org, second}
+
+
+def test_paging_an_unfiltered_log_is_not_a_filter(world, login):
+    for _ in range(30):
+        _event(world.provider, EventType.PROVIDER_USER_UPDATED, 1, actor=world.provider_admin)
+    client = login(world.provider_admin)
+    page2 = client.get(provider_url("provider_events", world.provider), {"page": 2})
+    assert not page2.context["form"].is_bound
+    assert b">Clear</a>" not in page2.content
+    filtered = client.get(provider_url("provider_events", world.provider), {"start": "2020-01-01"})
+    assert filtered.context["form"].is_bound and b">Clear</a>" in filtered.content

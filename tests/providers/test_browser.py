@@ -54,4 +54,29 @@ def test_provider_creates_a_client_and_its_owner_accepts(
     page.reload()
     row = page.locator("table.list tr", has_text="Fresh Client")
     cells = row.locator("td").all_inner_texts()
-    assert cells[:5] == ["Fresh Client", "Enterprise", "12", "1", "1"]  # one confirmed owner
+    # Seats used of assigned; members by status in one cell: the owner is confirmed.
+    assert cells[:3] == ["Fresh Client\nEnterprise", "1 of 12", "1 confirmed"]
+
+
+def test_dashboard_fits_a_1280_pixel_wide_screen(browser, browser_login, live_server):
+    """Every column readable without scrolling sideways, even with long client names."""
+    provider = factories.ProviderFactory(name="Wide MSP")
+    admin = factories.ProviderUserFactory(provider=provider, role=ProviderRole.ADMIN).user
+    for n in range(3):
+        org = factories.OrganizationFactory(
+            name=f"Northwind Traders International Holdings {n}", seats=250, provider=provider
+        )
+        for status in [MemberStatus.CONFIRMED] * 3 + [MemberStatus.INVITED, "accepted", "revoked"]:
+            factories.MembershipFactory(org=org, status=status)
+    page = browser_login(admin)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/providers/{provider.pk}/")
+    # Neither the page nor the table's own scroll box scrolls sideways.
+    for box in ("main", ".table-scroll"):
+        widths = page.evaluate(
+            f"[document.querySelector('{box}').scrollWidth, "
+            f"document.querySelector('{box}').clientWidth]"
+        )
+        assert widths[0] <= widths[1], (box, widths)
+    members = page.locator("table.list tbody tr").first.locator("td").nth(2).inner_text()
+    assert members == "3 confirmed\n1 to confirm · 1 invited · 1 revoked"

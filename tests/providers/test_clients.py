@@ -20,7 +20,13 @@ from portal.models import Event, EventType
 from providers.models import Provider, ProviderRole
 from tests import factories
 
-from .helpers import event_types, page_messages, provider_url, token_from_outbox
+from .helpers import (
+    TOO_LONG_EMAIL,
+    event_types,
+    page_messages,
+    provider_url,
+    token_from_outbox,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -346,3 +352,115 @@ def test_admin_site_action_disables_provider_and_clients(world, admin_user, monk
     world.other_org.refresh_from_db()
     assert not world.org.enabled and world.other_org.enabled
     assert "enabled" in model_admin.readonly_fields
+
+
+# --- Refusals made in the services and the permission layer ------------------------------
+
+
+def test_who_may_add_an_org_is_the_permission_layers_decision(world, login, monkeypatch):
+    """Adding asks the permission layer (an owner's ORG_SETTINGS), not a role name: give
+    org admins that capability and an org they administer becomes addable."""
+    from portal import access
+
+    org = factories.OrganizationFactory(name="Admin Only")
+    factories.MembershipFactory(org=org, user=world.provider_admin, role=MemberRole.ADMIN)
+    client = login(world.provider_admin)
+    url = provider_url("provider_client_add", world.provider)
+    assert b"Admin Only" not in client.get(url).content
+    monkeypatch.setitem(
+        access.ORG_CAPABILITIES,
+        access.Relationship.ADMIN,
+        access.ORG_CAPABILITIES[access.Relationship.ADMIN] | {access.Capability.ORG_SETTINGS},
+    )
+    assert b"Admin Only" in client.get(url).content
+    assert client.post(url, {"org": org.pk}).status_code == 302
+    org.refresh_from_db()
+    assert org.provider == world.provider
+
+
+def test_client_add_service_refuses_a_non_owner_and_a_managed_org(world):
+    from providers.services import ProviderError, client_add
+
+    from .helpers import provider_actor
+
+    actor = provider_actor(world.provider_admin, world.provider)
+    member_only = factories.OrganizationFactory()
+    factories.MembershipFactory(org=member_only, user=world.provider_admin, role=MemberRole.USER)
+    with pytest.raises(ProviderError, match="of which you are a confirmed owner"):
+        client_add(actor=actor, org=member_only)
+    with pytest.raises(ProviderError, match="already managed by a provider"):
+        client_add(actor=actor, org=world.other_org)
+    member_only.refresh_from_db()
+    assert member_only.provider is None
+    assert not Event.objects.filter(provider=world.provider).exists()
+
+
+def test_unlink_page_says_upfront_when_the_client_has_no_owner_of_its_own(world, login):
+    Membership.objects.filter(org=world.org, user=world.alice).update(status=MemberStatus.ACCEPTED)
+    url = provider_url("provider_client_unlink", world.provider, world.org.pk)
+    page = login(world.provider_admin).get(url)
+    assert b"cannot be unlinked yet: it has no confirmed owner of its own" in page.content
+    assert b'<button type="submit" class="danger">Unlink</button>' not in page.content
+    Membership.objects.filter(org=world.org, user=world.alice).update(status=MemberStatus.CONFIRMED)
+    page = login(world.provider_admin).get(url)
+    assert b'<button type="submit" class="danger">Unlink</button>' in page.content
+
+
+def test_services_refuse_a_client_outside_a_service_users_list(world):
+    """Views answer 404 first; the services refuse on their own too."""
+    from providers.services import ProviderError, client_update
+
+    from .helpers import provider_actor
+
+    second = factories.OrganizationFactory(name="Second", provider=world.provider)
+    service = world.provider.provider_users.get(user=world.service_user)
+    service.access_all_clients = False
+    service.save()
+    service.client_scope.add(second)
+    actor = provider_actor(world.service_user, world.provider)
+    with pytest.raises(ProviderError, match="not one of your clients"):
+        client_update(actor=actor, org=world.org, name="Hijacked")
+    with pytest.raises(ProviderError, match="not one of your clients"):
+        client_update(actor=actor, org=world.other_org, name="Hijacked")
+    client_update(actor=actor, org=second, name="Second, renamed")
+    world.org.refresh_from_db()
+    world.other_org.refresh_from_db()
+    assert (world.org.name, world.other_org.name) == ("Alice Co", "Other Co")
+
+
+def test_scope_service_refuses_the_internal_team(world):
+    from providers.services import ProviderError, provider_user_set_scope
+
+    from .helpers import provider_actor
+
+    team = factories.OrganizationFactory(name="Our Team", provider=world.provider)
+    world.provider.internal_org = team
+    world.provider.save()
+    service = world.provider.provider_users.get(user=world.service_user)
+    actor = provider_actor(world.provider_admin, world.provider)
+    with pytest.raises(ProviderError, match="internal team is not one"):
+        provider_user_set_scope(
+            actor=actor, provider_user=service, all_clients=False, clients=[team]
+        )
+    service.refresh_from_db()
+    assert service.access_all_clients and not service.client_scope.exists()
+
+
+def test_an_owner_email_too_long_to_store_is_a_form_error(world, login):
+    response = create_client(
+        login(world.provider_admin), world.provider, owner_email=TOO_LONG_EMAIL
+    )
+    assert response.status_code == 200
+    assert b"at most 254 characters" in response.content
+    assert not Organization.objects.filter(name="Bravo Ltd").exists()
+
+
+def test_client_create_service_refuses_a_forged_plan(world):
+    from providers.services import ProviderError, client_create
+
+    from .helpers import provider_actor
+
+    actor = provider_actor(world.provider_admin, world.provider)
+    with pytest.raises(ProviderError, match="Choose a plan"):
+        client_create(actor=actor, name="X", plan="free", seats=3, owner_email="o@x.test")
+    assert not Organization.objects.filter(name="X").exists()

@@ -52,3 +52,27 @@ def test_createprovider_still_works_and_its_provider_has_a_dashboard(db, capsys,
     assert response.status_code == 200 and b"No clients yet" in response.content
     call_command("provider_status", "Acme IT")
     assert "Clients: 0" in capsys.readouterr().out
+
+
+def test_provider_status_asks_the_permission_layer_who_is_an_admin(world, capsys, monkeypatch):
+    from portal import access
+
+    monkeypatch.setitem(
+        access._PROVIDER_RELATIONSHIP, ProviderRole.SERVICE_USER, access.Relationship.PROVIDER_ADMIN
+    )
+    call_command("provider_status", "Demo MSP")
+    out = capsys.readouterr().out
+    assert "Provider admins: 2 confirmed" in out and "Service users: 0" in out
+    assert world.service_user.email in out
+
+
+def test_disable_and_enable_report_what_they_did(world, capsys):
+    call_command("provider_disable", "Demo MSP")
+    out = capsys.readouterr().out
+    assert "Disabled Demo MSP and 1 of its clients." in out
+    assert f"manage.py provider_enable {world.provider.pk}" in out
+    call_command("provider_enable", "Demo MSP")
+    out = capsys.readouterr().out
+    assert "Enabled Demo MSP and 1 of its clients." in out and "provider_enable" not in out
+    with pytest.raises(CommandError, match="No provider is named"):
+        call_command("provider_disable", "Nobody")

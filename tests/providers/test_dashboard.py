@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clients.models import MemberStatus
+from clients.models import MemberStatus, Plan
 from policies.models import PolicyType
 from portal.models import EventType
 from portal.services import invitation_create
@@ -86,14 +86,39 @@ def test_internal_team_is_shown_apart_and_not_counted(world, login):
     assert b"Your internal team" in response.content and b"Our Team" in response.content
 
 
+@pytest.fixture
+def small_and_big(world):
+    """Two clients where "Sort Zzz" is ahead of "Sort Aaa" on every dashboard column."""
+    small = factories.OrganizationFactory(
+        name="Sort Aaa", plan=Plan.ENTERPRISE, seats=5, provider=world.provider
+    )
+    member = factories.MembershipFactory(org=small)
+    TOTPDevice.objects.create(user=member.user, name="phone", confirmed=True)
+    factories.EventFactory(org=small, occurred_at=timezone.now() - timedelta(days=2))
+    big = factories.OrganizationFactory(
+        name="Sort Zzz", plan=Plan.TEAMS, seats=50, provider=world.provider
+    )
+    for status in ["confirmed"] * 3 + ["accepted"] + ["invited"] * 2 + ["revoked"]:
+        factories.MembershipFactory(org=big, status=status)
+    invited = big.memberships.filter(status="invited").first()
+    invitation_create(email=invited.email, membership=invited)
+    factories.PolicyFactory(org=big, enabled=True)
+    factories.EventFactory(org=big)
+    return small, big
+
+
 @pytest.mark.parametrize("sort", sorted(DASHBOARD_SORTS))
-def test_every_column_sorts_both_ways(world, login, sort):
-    factories.OrganizationFactory(name="Bigger", seats=50, provider=world.provider)
+def test_every_column_sorts_both_ways(world, login, small_and_big, sort):
     client = login(world.provider_admin)
-    for direction in (sort, f"-{sort}"):
-        response = dashboard(client, world.provider, sort=direction)
-        assert response.status_code == 200
+    for direction, expected in (
+        (sort, ["Sort Aaa", "Sort Zzz"]),
+        (f"-{sort}", ["Sort Zzz", "Sort Aaa"]),
+    ):
+        response = dashboard(client, world.provider, sort=direction, q="Sort ")
         assert response.context["sort"] == direction
+        assert [c.name for c in response.context["page"].object_list] == expected, direction
+        # The sort form offers every column both ways and shows the one in use.
+        assert f'<option value="{direction}" selected>'.encode() in response.content
 
 
 def test_sort_orders_rows_and_unknown_sorts_fall_back_to_name(world, login):
@@ -115,7 +140,15 @@ def test_sort_survives_pagination_and_search_survives_sort_links(world, login):
     response = dashboard(client, world.provider, sort="-name")
     assert b"sort=-name&amp;page=2" in response.content
     searched = dashboard(client, world.provider, q="Client 1")
-    assert b"?q=Client%201&amp;sort=seats" in searched.content
+    assert b"?q=Client%201&amp;sort=seats_used" in searched.content
+    # Searching from the sorted page keeps the sort: it is in the same form.
+    sorted_page = dashboard(client, world.provider, sort="-confirmed").content.decode()
+    form = sorted_page[
+        sorted_page.index('role="search"') : sorted_page.index(
+            "</form>", sorted_page.index('role="search"')
+        )
+    ]
+    assert 'name="q"' in form and '<option value="-confirmed" selected>' in form
 
 
 def test_search_and_pagination(world, login):
@@ -175,3 +208,51 @@ def test_service_user_dashboard_queries_are_pinned_too(world, login):
         service.client_scope.add(org)
     large = _dashboard_queries(client, world.provider)
     assert small == large == DASHBOARD_QUERIES - 1  # no failover banner to count for
+
+
+def test_dashboard_queries_stay_constant_with_an_internal_team(world, login):
+    world.provider.internal_org = factories.OrganizationFactory(provider=world.provider)
+    world.provider.save()
+    client = login(world.provider_admin)
+    small = _dashboard_queries(client, world.provider)
+    _add_clients(world.provider, 20)
+    assert _dashboard_queries(client, world.provider) == small == DASHBOARD_QUERIES + 1
+
+
+# --- Service users limited to chosen clients --------------------------------------------
+
+
+@pytest.fixture
+def scoped_service_user(world):
+    """The service user, limited to a second client; world.org is outside its list."""
+    second = factories.OrganizationFactory(name="Second Client", seats=7, provider=world.provider)
+    factories.MembershipFactory(org=second)
+    service = world.provider.provider_users.get(user=world.service_user)
+    service.access_all_clients = False
+    service.save()
+    service.client_scope.add(second)
+    return service
+
+
+def test_scoped_service_user_totals_count_only_their_clients(world, login, scoped_service_user):
+    team = factories.OrganizationFactory(name="Our Team", provider=world.provider)
+    world.provider.internal_org = team
+    world.provider.save()
+    response = dashboard(login(world.service_user), world.provider)
+    totals = response.context["totals"]
+    assert (totals.clients, totals.seats, totals.confirmed, totals.seats_used) == (1, 7, 1, 1)
+    assert [c.name for c in response.context["page"].object_list] == ["Second Client"]
+    # Neither the client outside the list nor the internal team it cannot enter is named.
+    assert b"Alice Co" not in response.content and b"Our Team" not in response.content
+    # The admin sees both clients and the internal team.
+    admin_view = dashboard(login(world.provider_admin), world.provider)
+    assert admin_view.context["totals"].clients == 2 and b"Our Team" in admin_view.content
+
+
+def test_scoped_service_user_without_clients_is_told_why_the_list_is_empty(
+    world, login, scoped_service_user
+):
+    scoped_service_user.client_scope.clear()
+    response = dashboard(login(world.service_user), world.provider)
+    assert response.context["totals"].clients == 0
+    assert b"You have not been given any clients yet" in response.content

@@ -1,4 +1,4 @@
-"""Two admins remove each other at the same moment: exactly one removal may pass.
+"""Two admins remove or demote each other at the same moment: exactly one may pass.
 
 Needs real row locks, so Postgres; SQLite serialises whole-database writes and ignores
 SELECT ... FOR UPDATE, which would make this test prove nothing.
@@ -12,7 +12,11 @@ from django.db import connection, connections
 
 from providers import services
 from providers.models import ProviderRole, ProviderUser, ProviderUserStatus
-from providers.services import LastAdminError, provider_user_remove
+from providers.services import (
+    LastAdminError,
+    provider_user_remove,
+    provider_user_update_role,
+)
 from tests import factories
 
 from .helpers import provider_actor
@@ -26,7 +30,24 @@ pytestmark = [
 ]
 
 
-def test_two_concurrent_removals_cannot_both_pass(world, monkeypatch):
+def _demote(*, actor, provider_user):
+    provider_user_update_role(
+        actor=actor, provider_user=provider_user, role=ProviderRole.SERVICE_USER
+    )
+
+
+@pytest.mark.parametrize(
+    "first_action, second_action",
+    [
+        (provider_user_remove, provider_user_remove),
+        (_demote, provider_user_remove),
+        (_demote, _demote),
+    ],
+    ids=["remove-remove", "demote-remove", "demote-demote"],
+)
+def test_two_concurrent_admin_losses_cannot_both_pass(
+    world, monkeypatch, first_action, second_action
+):
     first = world.provider.provider_users.get(user=world.provider_admin)
     second = factories.ProviderUserFactory(provider=world.provider, role=ProviderRole.ADMIN)
     actors = {
@@ -46,10 +67,10 @@ def test_two_concurrent_removals_cannot_both_pass(world, monkeypatch):
     barrier = threading.Barrier(2)
     outcomes: dict[str, object] = {}
 
-    def remove(actor_pk, target):
+    def remove(actor_pk, target, action):
         barrier.wait()
         try:
-            provider_user_remove(actor=actors[actor_pk], provider_user=target)
+            action(actor=actors[actor_pk], provider_user=target)
             outcomes[str(actor_pk)] = "removed"
         except LastAdminError as error:
             outcomes[str(actor_pk)] = error
@@ -57,8 +78,8 @@ def test_two_concurrent_removals_cannot_both_pass(world, monkeypatch):
             connections.close_all()
 
     threads = [
-        threading.Thread(target=remove, args=(first.pk, second)),
-        threading.Thread(target=remove, args=(second.pk, first)),
+        threading.Thread(target=remove, args=(first.pk, second, first_action)),
+        threading.Thread(target=remove, args=(second.pk, first, second_action)),
     ]
     for thread in threads:
         thread.start()

@@ -13,7 +13,11 @@ from vault.key_management import org_keys_create
 from vault.models import Item, OrgKey
 from vault.services import item_create
 
+# The fixture item's secrets. Each has characters that never occur in a UUID or a CSRF
+# token, so "not in the page" cannot fail, nor "in the page" pass, by a random match.
+PASSWORD = "s3cret-Pa55"
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+HIDDEN_PIN = "pin-4q21-zx"
 
 
 def access_for(user, org: Organization) -> VaultAccess:
@@ -25,7 +29,7 @@ def access_for(user, org: Organization) -> VaultAccess:
 
 
 def login_content(name: str = "Bank login", **fields: str) -> ItemContent:
-    values = {"username": "alice", "password": "s3cret-Pa55", "totp": TOTP_SECRET, **fields}
+    values = {"username": "alice", "password": PASSWORD, "totp": TOTP_SECRET, **fields}
     return ItemContent(
         type=ItemType.LOGIN,
         name=name,
@@ -33,7 +37,7 @@ def login_content(name: str = "Bank login", **fields: str) -> ItemContent:
         uris=(LoginUri("https://bank.example/login"),),
         notes="a note",
         custom_fields=(
-            CustomField(id="c1", name="PIN", kind="hidden", value="4321"),
+            CustomField(id="c1", name="PIN", kind="hidden", value=HIDDEN_PIN),
             CustomField(id="c2", name="Branch", kind="text", value="Main street"),
         ),
     )

@@ -10,7 +10,7 @@ from providers.models import ProviderRole
 from tests import factories
 from vault.crypto import KeyChain, open_item
 
-from .conftest import give_keys, login_content, make_item
+from .conftest import HIDDEN_PIN, give_keys, login_content, make_item
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,7 @@ def test_what_each_level_allows(setting, grant_level, secrets, edit, manage):
     content = open_item(grant, setting.item_a, KeyChain(setting.org.pk))
     assert ("password" in content.fields) is secrets
     assert ("totp" in content.fields) is secrets
-    assert (content.custom_fields[0].value == "4321") is secrets  # the hidden PIN
+    assert (content.custom_fields[0].value == HIDDEN_PIN) is secrets
     assert content.get("username") == "alice"
 
 

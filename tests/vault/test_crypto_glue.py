@@ -14,7 +14,7 @@ from django.test import override_settings
 from portal.access import ItemGrant, VaultAccess
 from portal.models import Event, EventType
 from vault.crypto import ItemUnreadable, KeyChain, open_item, open_names, seal_item
-from vault.key_management import data_key_create, org_keys_create
+from vault.key_management import data_key_create, org_key_rotate, org_keys_create
 from vault.keyring import configured_keyring, forget_cached_keyring
 from vault.keys import InvalidKeyConfiguration
 from vault.models import DataKey, DataKeyPurpose, Item, OrgKey
@@ -175,3 +175,30 @@ def test_unreadable_failures_are_recorded_by_id(vault_world):
     event = Event.objects.get(type=EventType.ITEM_DECRYPTION_FAILED)
     assert event.object_id == str(vault_world.item.pk)
     assert event.org_id == vault_world.org.pk
+
+
+def test_data_keys_made_after_an_org_key_rotation_are_sealed_to_the_new_key(vault_world):
+    w = vault_world
+    org_key_rotate(org=w.org)
+    data_key = data_key_create(org=w.org, purpose=DataKeyPurpose.IMPORT)
+    assert data_key.org_key_version == 2
+    KeyChain(w.org.pk).data_key(data_key.pk)  # opens
+
+
+def test_a_reader_racing_an_org_key_rotation_still_opens_the_item(vault_world, monkeypatch):
+    """The rotation commits after the reader read the data key row, before the org key."""
+    w = vault_world
+    read_org_key = KeyChain.private_key
+    rotations = []
+
+    def rotation_in_between(keychain, version):
+        if keychain.org_id == w.org.pk and not rotations:
+            rotations.append("started")
+            rotations.append(org_key_rotate(org=w.org))
+        return read_org_key(keychain, version)
+
+    monkeypatch.setattr(KeyChain, "private_key", rotation_in_between)
+    content = open_item(_grant_for(w.alice, w.item), w.item, KeyChain(w.org.pk))
+    assert content.name == "Bank login" and rotations[1].new_version == 2
+    assert not OrgKey.objects.filter(org=w.org, version=1).exists()  # it did race
+    assert not Event.objects.filter(type=EventType.ITEM_DECRYPTION_FAILED).exists()

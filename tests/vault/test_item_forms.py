@@ -7,12 +7,13 @@ from django.urls import reverse
 
 from clients.models import AccessLevel
 from portal.models import Event, EventType
+from tests import factories
 from vault.content import ItemType
 from vault.crypto import KeyChain, open_item
 from vault.models import Item
 from vault.services import ItemEdit, item_move, item_trash, item_update
 
-from .conftest import TOTP_SECRET, access_for, login_content
+from .conftest import HIDDEN_PIN, TOTP_SECRET, access_for, login_content
 from .helpers import form_post, vault_url
 
 pytestmark = pytest.mark.django_db
@@ -157,6 +158,8 @@ def test_bad_card_year_and_ssh_key_are_explained(vault_world, login):
     assert b"four digits" in new_item(client, w, "card", name="C", exp_year="30").content
     response = new_item(client, w, "ssh_key", name="K", public_key="ssh-ed25519 garbage")
     assert b"not a valid OpenSSH public key" in response.content
+    unknown = new_item(client, w, "ssh_key", name="K", public_key="ssh-foo AAAAB3NzaC1yc2E=")
+    assert unknown.status_code == 200 and b"type of public key is not supported" in unknown.content
     assert_nothing_saved(w)
 
 
@@ -207,7 +210,7 @@ def edit_post(w, item, **fields):
 def test_edit_form_never_shows_stored_secrets(vault_world, login):
     w = vault_world
     html = login(w.alice).get(vault_url("item_edit", w.org, w.item)).content
-    for secret in (b"s3cret-Pa55", TOTP_SECRET.encode(), b"4321"):
+    for secret in (b"s3cret-Pa55", TOTP_SECRET.encode(), HIDDEN_PIN.encode()):
         assert secret not in html
     assert b"Leave blank to keep it" in html and b"Bank login" in html
 
@@ -221,7 +224,7 @@ def test_edit_blank_secrets_keep_their_values(vault_world, login):
     content = content_of(w.alice, w.item)
     assert content.name == "Renamed"
     assert content.get("password") == "s3cret-Pa55" and content.get("totp") == TOTP_SECRET
-    assert content.custom_fields[0].value == "4321"
+    assert content.custom_fields[0].value == HIDDEN_PIN
     assert not content.password_history
     assert Event.objects.filter(type=EventType.ITEM_UPDATED).count() == 1
     assert Item.objects.get(pk=w.item.pk).revision == w.item.revision + 1
@@ -260,8 +263,6 @@ def test_edit_after_someone_else_saved_is_refused_then_can_overwrite(vault_world
 def test_edit_of_an_item_moved_meanwhile_is_refused(vault_world, login):
     w = vault_world
     stale = edit_post(w, w.item, name="Mine")
-    from tests import factories
-
     elsewhere = factories.CollectionFactory(org=w.org, name="Elsewhere")
     item_move(
         access=access_for(w.alice, w.org),
@@ -330,7 +331,7 @@ def test_except_passwords_editor_cannot_touch_secrets(vault_world, login):
     assert content.name == "Bob's" and content.get("password") == "s3cret-Pa55"
     assert [(f.name, f.kind, f.value) for f in content.custom_fields] == [
         ("Branch", "text", "High street"),
-        ("PIN", "hidden", "4321"),
+        ("PIN", "hidden", HIDDEN_PIN),
     ]
 
 
@@ -347,3 +348,34 @@ def test_vault_link_in_the_sidebar_for_members_only(vault_world, login):
     overview = reverse("org_overview", args=[w.org.pk])
     assert link in login(w.bob).get(overview).content
     assert link not in login(w.provider_admin).get(overview).content
+
+
+def test_switching_the_reprompt_off_needs_the_account_password(vault_world, login):
+    """Else a stolen session could switch it off, then reveal the secrets without it."""
+    w = vault_world
+    Item.objects.filter(pk=w.item.pk).update(reprompt=True)
+    client = login(w.alice)
+    url = vault_url("item_edit", w.org, w.item)
+    assert b'name="account_password"' in client.get(url).content
+    for typed in ({}, {"account_password": "guess"}):
+        response = client.post(url, {**edit_post(w, w.item, name="Off"), **typed})
+        assert response.status_code == 403
+        assert b"Type your account password to stop asking for it" in response.content
+        assert b"guess" not in response.content
+        assert Item.objects.get(pk=w.item.pk).reprompt
+        assert content_of(w.alice, w.item).name == "Bank login"
+    kept_on = edit_post(w, w.item, name="Still on", reprompt="on")
+    assert client.post(url, kept_on).status_code == 302  # no password to keep it on
+    assert content_of(w.alice, w.item).name == "Still on"
+    switched_off = {
+        **edit_post(w, w.item, name="Off"),
+        "account_password": factories.TEST_PASSWORD,
+    }
+    assert client.post(url, switched_off).status_code == 302
+    assert not Item.objects.get(pk=w.item.pk).reprompt
+
+
+def test_items_without_reprompt_ask_no_account_password(vault_world, login):
+    w = vault_world
+    page = login(w.alice).get(vault_url("item_edit", w.org, w.item))
+    assert b'name="account_password"' not in page.content

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import time
+
 import pytest
 
 from clients.models import AccessLevel
 from portal.models import Event, EventType
 from tests import factories
 from vault.content import CustomField, ItemContent, ItemType
+from vault.crypto import BODY_FIELD, NAME_FIELD, KeyChain
+from vault.keys import encrypt_field
 from vault.models import Item
+from vault.totp import parse_totp_secret, totp_code
 
+from . import conftest
 from .conftest import make_item
 from .helpers import vault_url
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = b"s3cret-Pa55"
-TOTP_KEY = b"JBSWY3DPEHPK3PXP"
-PIN = b"4321"
+PASSWORD = conftest.PASSWORD.encode()
+TOTP_KEY = conftest.TOTP_SECRET.encode()
+PIN = conftest.HIDDEN_PIN.encode()
 
 
 def events(event_type) -> list[Event]:
@@ -55,9 +63,8 @@ def test_each_reveal_is_a_request_that_shows_one_secret(
     others = {PASSWORD, TOTP_KEY, PIN} - {secret}
     assert not any(other in response.content for other in others)
     assert "no-store" in response["Cache-Control"]
-    [event] = events(event_type)
-    assert event.object_id == str(w.item.pk)
-    assert b"Bank" not in str(event.details).encode()
+    [event] = [e for e in events(event_type) if e.details == {"field": target.split(":")[0]}]
+    assert event.object_id == str(w.item.pk) and event.actor == w.alice
 
 
 def test_card_code_reveal(vault_world, login):
@@ -66,13 +73,14 @@ def test_card_code_reveal(vault_world, login):
         w.alice,
         w.org,
         [w.collection],
-        ItemContent(type=ItemType.CARD, name="Card", fields={"number": "4111", "code": "987"}),
+        ItemContent(type=ItemType.CARD, name="Card", fields={"number": "4111", "code": "c0de-987"}),
     )
     client = login(w.alice)
-    assert b"987" not in client.get(vault_url("item_detail", w.org, card)).content
+    assert b"c0de-987" not in client.get(vault_url("item_detail", w.org, card)).content
     response = client.post(vault_url("item_reveal", w.org, card), {"field": "code"})
-    assert b"987" in response.content
-    assert len(events(EventType.ITEM_CARD_CODE_REVEALED)) == 1
+    assert b"c0de-987" in response.content
+    [event] = events(EventType.ITEM_CARD_CODE_REVEALED)
+    assert event.object_id == str(card.pk) and event.details == {"field": "code"}
 
 
 def test_password_history_entries_reveal_one_at_a_time(vault_world, login):
@@ -94,11 +102,18 @@ def test_password_history_entries_reveal_one_at_a_time(vault_world, login):
     assert PASSWORD in response.content
 
 
-def test_unknown_reveal_target_is_a_clear_400(vault_world, login):
+@pytest.mark.parametrize(
+    "target",
+    # "²" and "٣" are digits to str.isdigit(); int() refuses the first one.
+    ["nope", "history:²", "history:٣", "history:9", "history:-1", "custom:", "custom:c2", ""],
+)
+def test_unknown_reveal_target_is_a_clear_400(vault_world, login, target):
     w = vault_world
-    response = login(w.alice).post(vault_url("item_reveal", w.org, w.item), {"field": "nope"})
+    response = login(w.alice).post(vault_url("item_reveal", w.org, w.item), {"field": target})
     assert response.status_code == 400
     assert b"no such secret" in response.content
+    shown = [EventType.ITEM_PASSWORD_REVEALED, EventType.ITEM_HIDDEN_FIELD_REVEALED]
+    assert not Event.objects.filter(type__in=shown).exists()
 
 
 def test_copy_password_answers_json_and_records_it(vault_world, login):
@@ -107,15 +122,43 @@ def test_copy_password_answers_json_and_records_it(vault_world, login):
     assert response.status_code == 200
     assert response.json() == {"value": "s3cret-Pa55"}
     assert "no-store" in response["Cache-Control"]
-    assert len(events(EventType.ITEM_PASSWORD_COPIED)) == 1
+    [copied] = events(EventType.ITEM_PASSWORD_COPIED)
+    assert copied.object_id == str(w.item.pk) and copied.actor == w.alice
 
 
 def test_totp_refresh_answers_the_current_code(vault_world, login):
     w = vault_world
     response = login(w.alice).post(vault_url("item_totp", w.org, w.item))
     data = response.json()
-    assert len(data["code"]) == 6 and 0 < data["remaining"] <= 30
-    assert len(events(EventType.ITEM_TOTP_REVEALED)) == 1
+    assert data["code"] in codes_around_now(conftest.TOTP_SECRET) and 0 < data["remaining"] <= 30
+    assert "no-store" in response["Cache-Control"]
+    [event] = events(EventType.ITEM_TOTP_REVEALED)
+    assert event.object_id == str(w.item.pk) and event.details == {"field": "totp_code"}
+
+
+def codes_around_now(secret: str) -> set[str]:
+    """The codes of the current period and its neighbours (a test may cross a boundary)."""
+    parameters = parse_totp_secret(secret)
+    now = time.time()
+    return {totp_code(parameters, at=now + offset).code for offset in (-30, 0, 30)}
+
+
+def test_a_code_shown_on_the_item_page_is_audited(vault_world, login):
+    w = vault_world
+    page = login(w.alice).get(vault_url("item_detail", w.org, w.item))
+    code = re.search(rb'id="totp-code">(\d{6})<', page.content).group(1).decode()
+    assert code in codes_around_now(conftest.TOTP_SECRET)
+    [event] = events(EventType.ITEM_TOTP_REVEALED)
+    assert event.object_id == str(w.item.pk) and event.details == {"field": "totp_code"}
+
+
+def test_no_code_shown_no_totp_event(vault_world, login):
+    w = vault_world
+    note = make_item(
+        w.alice, w.org, [w.collection], ItemContent(type=ItemType.SECURE_NOTE, name="N")
+    )
+    assert login(w.alice).get(vault_url("item_detail", w.org, note)).status_code == 200
+    assert not events(EventType.ITEM_TOTP_REVEALED)
 
 
 @pytest.fixture
@@ -145,9 +188,16 @@ def test_except_passwords_never_sends_secrets(except_passwords, login):
         for secret in (PASSWORD, TOTP_KEY, PIN):
             assert secret not in response.content
     assert [r.status_code for r in responses[1:]] == [400, 400, 400, 403, 403, 403]
-    assert not events(EventType.ITEM_PASSWORD_REVEALED) and not events(
-        EventType.ITEM_PASSWORD_COPIED
-    )
+    assert not Event.objects.filter(type__in=REVEAL_EVENTS).exists()
+
+
+REVEAL_EVENTS = [
+    EventType.ITEM_PASSWORD_REVEALED,
+    EventType.ITEM_HIDDEN_FIELD_REVEALED,
+    EventType.ITEM_CARD_CODE_REVEALED,
+    EventType.ITEM_TOTP_REVEALED,
+    EventType.ITEM_PASSWORD_COPIED,
+]
 
 
 @pytest.fixture
@@ -170,11 +220,14 @@ def test_reprompt_asks_for_the_account_password_before_any_secret(reprompted, lo
         {"field": "password", "account_password": factories.TEST_PASSWORD},
     )
     assert right.status_code == 200 and PASSWORD in right.content
+    assert not events(EventType.ITEM_TOTP_REVEALED)  # no code was sent yet
     code = client.post(
         vault_url("item_reveal", w.org, w.item),
         {"field": "totp_code", "account_password": factories.TEST_PASSWORD},
     )
     assert b'id="totp-code"' in code.content
+    [event] = events(EventType.ITEM_TOTP_REVEALED)
+    assert event.details == {"field": "totp_code"}
     assert client.post(vault_url("item_copy", w.org, w.item)).status_code == 403
     assert client.post(vault_url("item_totp", w.org, w.item)).status_code == 403
 
@@ -209,21 +262,61 @@ def test_items_of_another_org_are_404_even_with_the_right_org_id(vault_world, lo
 
 
 @pytest.mark.parametrize("source", ["another item", "another org"])
-def test_tampered_item_shows_a_generic_page_and_records_an_event(vault_world, login, source):
+def test_tampered_item_shows_a_generic_page_and_records_an_event(
+    vault_world, login, caplog, source
+):
     w = vault_world
     victim = make_item(w.alice, w.org, [w.collection])
     donor = w.item if source == "another item" else w.other_item
     Item.objects.filter(pk=victim.pk).update(
         name_ciphertext=donor.name_ciphertext, data_ciphertext=donor.data_ciphertext
     )
-    response = login(w.alice).get(vault_url("item_detail", w.org, victim))
-    # Our own page, status 500: a server-side integrity failure, never a traceback.
-    assert response.status_code == 500
+    with caplog.at_level(logging.ERROR, logger="vault"):
+        response = login(w.alice).get(vault_url("item_detail", w.org, victim))
+    # Our own page, 409 Conflict (see vault.views.UNREADABLE_STATUS): never a 500.
+    assert response.status_code == 409
     assert b"This item cannot be opened" in response.content
-    assert b"Traceback" not in response.content and b"s3cret" not in response.content
+    assert str(victim.pk).encode() in response.content
+    assert b"Traceback" not in response.content and PASSWORD not in response.content
+    assert b"Bank login" not in response.content
+    assert "no-store" in response["Cache-Control"]
     [event] = events(EventType.ITEM_DECRYPTION_FAILED)
     assert event.object_id == str(victim.pk) and event.actor == w.alice
     assert not events(EventType.ITEM_VIEWED)
+    assert f"item={victim.pk}" in caplog.text and "bank" not in caplog.text.lower()
+
+
+def seal_raw(item, *, name: bytes, body: bytes) -> None:
+    """Store well-encrypted bytes that are not a valid item (a bug, or a bad import)."""
+    data_key = KeyChain(item.org_id).data_key(item.data_key_id)
+    where = {"data_key": data_key, "org_id": item.org_id, "item_id": item.pk}
+    Item.objects.filter(pk=item.pk).update(
+        name_ciphertext=encrypt_field(name, field=NAME_FIELD, **where),
+        data_ciphertext=encrypt_field(body, field=BODY_FIELD, **where),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [(b"Fine", b"{not json"), (b"Fine", b'{"v": 1}'), (b"\xff\xfe", b'{"uris": []}')],
+    ids=["body not JSON", "body without uris", "name not UTF-8"],
+)
+def test_malformed_item_is_logged_recorded_and_answered_409(vault_world, login, caplog, name, body):
+    w = vault_world
+    seal_raw(w.item, name=name, body=body)
+    client = login(w.alice)
+    with caplog.at_level(logging.ERROR, logger="vault"):
+        responses = [
+            client.get(vault_url("item_detail", w.org, w.item)),
+            client.post(vault_url("item_reveal", w.org, w.item), {"field": "password"}),
+            client.post(vault_url("item_copy", w.org, w.item)),
+            client.get(vault_url("item_edit", w.org, w.item)),
+        ]
+    assert [r.status_code for r in responses] == [409] * 4
+    failures = events(EventType.ITEM_DECRYPTION_FAILED)
+    assert len(failures) == 4 and {e.object_id for e in failures} == {str(w.item.pk)}
+    assert caplog.text.count(f"item={w.item.pk}") >= 4
+    assert not events(EventType.ITEM_VIEWED) and not events(EventType.ITEM_PASSWORD_COPIED)
 
 
 def test_tampered_name_marks_the_list_row_and_is_recorded(vault_world, login):

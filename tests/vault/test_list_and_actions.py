@@ -12,7 +12,7 @@ from portal.models import Event, EventType
 from tests import factories
 from vault.content import ItemContent, ItemType
 from vault.models import Favorite, Item
-from vault.services import item_trash
+from vault.services import ItemGone, VaultError, item_create, item_move, item_trash
 from vault.tasks import purge_trash
 
 from .conftest import access_for, login_content, make_item
@@ -164,51 +164,78 @@ def test_favourites_are_per_user(vault_world, login):
     assert not Favorite.objects.exists()
 
 
-def test_every_item_event_is_written_with_ids_only(vault_world, login):
+def test_every_item_action_writes_its_own_event_naming_the_item_by_id(vault_world, login):
+    from .test_item_forms import edit_post
+
     w = vault_world
     client = login(w.alice)
     target = factories.CollectionFactory(org=w.org, name="T")
-    client.get(vault_url("item_detail", w.org, w.item))
-    for field in ("password", "totp", "custom:c1"):
-        client.post(vault_url("item_reveal", w.org, w.item), {"field": field})
-    client.post(vault_url("item_copy", w.org, w.item))
     card = make_item(
         w.alice,
         w.org,
         [w.collection],
-        ItemContent(type=ItemType.CARD, name="Card", fields={"code": "1"}),
+        ItemContent(type=ItemType.CARD, name="Card", fields={"code": "c0de-1"}),
     )
-    client.post(vault_url("item_reveal", w.org, card), {"field": "code"})
-    client.post(
-        vault_url("item_move", w.org, w.item), {"collections": [str(target.pk)], "revision": 1}
-    )
-    from .test_item_forms import edit_post
-
-    client.post(vault_url("item_edit", w.org, w.item), edit_post(w, w.item, name="E"))
-    client.post(vault_url("item_trash", w.org, w.item))
-    client.post(vault_url("item_restore", w.org, w.item))
-    client.post(vault_url("item_trash", w.org, w.item))
-    client.post(vault_url("item_delete", w.org, w.item), {"confirm": "1"})
-    item_events = Event.objects.filter(type__startswith="item.", org=w.org)
-    expected = {
-        EventType.ITEM_CREATED,
-        EventType.ITEM_UPDATED,
-        EventType.ITEM_VIEWED,
-        EventType.ITEM_PASSWORD_REVEALED,
-        EventType.ITEM_HIDDEN_FIELD_REVEALED,
-        EventType.ITEM_CARD_CODE_REVEALED,
-        EventType.ITEM_TOTP_REVEALED,
-        EventType.ITEM_PASSWORD_COPIED,
-        EventType.ITEM_MOVED,
-        EventType.ITEM_TRASHED,
-        EventType.ITEM_RESTORED,
-        EventType.ITEM_DELETED,
-    }
-    assert expected <= set(item_events.values_list("type", flat=True))
-    for event in item_events:
-        assert event.object_type == "item" and event.org_id == w.org.pk
-        text = f"{event.details}"
-        assert "Bank" not in text and "s3cret" not in text and "Card" not in text
+    item = str(w.item.pk)
+    E = EventType
+    steps = [
+        (lambda: client.get(vault_url("item_detail", w.org, card)), [(E.ITEM_VIEWED, card.pk)]),
+        (
+            lambda: client.post(vault_url("item_reveal", w.org, card), {"field": "code"}),
+            [(E.ITEM_CARD_CODE_REVEALED, card.pk)],
+        ),
+        (
+            lambda: client.post(vault_url("item_reveal", w.org, w.item), {"field": "password"}),
+            # The page the reveal answers also shows the current TOTP code.
+            [(E.ITEM_PASSWORD_REVEALED, item), (E.ITEM_TOTP_REVEALED, item)],
+        ),
+        (
+            lambda: client.post(vault_url("item_reveal", w.org, w.item), {"field": "custom:c1"}),
+            [(E.ITEM_HIDDEN_FIELD_REVEALED, item), (E.ITEM_TOTP_REVEALED, item)],
+        ),
+        (
+            lambda: client.post(vault_url("item_copy", w.org, w.item)),
+            [(E.ITEM_PASSWORD_COPIED, item)],
+        ),
+        (
+            lambda: client.post(vault_url("item_totp", w.org, w.item)),
+            [(E.ITEM_TOTP_REVEALED, item)],
+        ),
+        (
+            lambda: client.post(
+                vault_url("item_move", w.org, w.item),
+                {"collections": [str(target.pk)], "revision": 1},
+            ),
+            [(E.ITEM_MOVED, item)],
+        ),
+        (
+            lambda: client.post(
+                vault_url("item_edit", w.org, w.item), edit_post(w, w.item, name="E")
+            ),
+            [(E.ITEM_UPDATED, item)],
+        ),
+        (lambda: client.post(vault_url("item_trash", w.org, w.item)), [(E.ITEM_TRASHED, item)]),
+        (
+            lambda: client.post(vault_url("item_restore", w.org, w.item)),
+            [(E.ITEM_RESTORED, item)],
+        ),
+        (lambda: client.post(vault_url("item_trash", w.org, w.item)), [(E.ITEM_TRASHED, item)]),
+        (
+            lambda: client.post(vault_url("item_delete", w.org, w.item), {"confirm": "1"}),
+            [(E.ITEM_DELETED, item)],
+        ),
+    ]
+    seen = Event.objects.count()
+    for action, expected in steps:
+        assert action().status_code in (200, 302)
+        new = list(Event.objects.order_by("pk")[seen:])
+        seen += len(new)
+        assert [(e.type, e.object_id) for e in new] == [(t, str(pk)) for t, pk in expected]
+        for event in new:
+            assert (event.object_type, event.org_id, event.actor) == ("item", w.org.pk, w.alice)
+            text = f"{event.details}"
+            assert "Bank" not in text and "s3cret" not in text and "Card" not in text
+    assert Event.objects.filter(type=E.ITEM_CREATED, object_id=str(card.pk)).exists()
 
 
 def test_beat_task_purges_items_trashed_30_days_ago(vault_world):
@@ -231,3 +258,63 @@ def test_beat_schedule_runs_the_purge():
 
     entries = [e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()]
     assert "vault.tasks.purge_trash" in entries
+
+
+def test_services_refuse_another_orgs_collection_whatever_the_form_allowed(vault_world):
+    """The forms offer this org's collections only; the services check again on their own."""
+    w = vault_world
+    access = access_for(w.alice, w.org)
+    with pytest.raises(VaultError, match="does not belong to this organization"):
+        item_create(
+            access=access,
+            content=login_content("Elsewhere"),
+            collection_ids=[w.other_collection.pk],
+        )
+    with pytest.raises(VaultError, match="does not belong to this organization"):
+        item_move(
+            access=access,
+            item_id=w.item.pk,
+            revision=w.item.revision,
+            collection_ids=[w.collection.pk, w.other_collection.pk],
+        )
+    assert Item.objects.filter(org=w.org).count() == 1
+    assert list(Item.objects.get(pk=w.item.pk).collections.all()) == [w.collection]
+    assert list(w.other_collection.items.all()) == [w.other_item]
+    assert not Event.objects.filter(type__in=[EventType.ITEM_MOVED]).exists()
+
+
+def test_services_refuse_items_of_another_org_by_id(vault_world):
+    w = vault_world
+    access = access_for(w.alice, w.org)
+    theirs = w.other_item.pk
+    for attempt in (
+        lambda: item_trash(access=access, item_id=theirs),
+        lambda: item_move(
+            access=access, item_id=theirs, revision=1, collection_ids=[w.collection.pk]
+        ),
+    ):
+        with pytest.raises(ItemGone):
+            attempt()
+    assert not Item.objects.get(pk=theirs).in_trash
+    assert list(Item.objects.get(pk=theirs).collections.all()) == [w.other_collection]
+
+
+def test_a_search_in_the_url_is_ignored(vault_world, login):
+    """Search text travels by POST only, so item names stay out of URLs and access logs."""
+    w = vault_world
+    make_item(w.alice, w.org, [w.collection], login_content("Other one"))
+    page = login(w.alice).get(vault_url("item_list", w.org), {"q": "bank"})
+    assert page.status_code == 200
+    assert b"Bank login" in page.content and b"Other one" in page.content  # not filtered
+    assert b'value="bank"' not in page.content
+
+
+def test_collections_page_of_a_trashed_item_says_to_restore_it(vault_world, login):
+    w = vault_world
+    item_trash(access=access_for(w.alice, w.org), item_id=w.item.pk)
+    client = login(w.alice)
+    response = client.get(vault_url("item_move", w.org, w.item))
+    assert response.status_code == 302
+    assert response.url == vault_url("item_detail", w.org, w.item)
+    page = client.get(response.url)
+    assert b"Restore the item from the trash to change its collections." in page.content

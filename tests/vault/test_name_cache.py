@@ -8,6 +8,7 @@ import pickle
 import pytest
 from django.core.cache import cache
 
+from tests import factories
 from vault.services import ItemEdit, item_update
 
 from .conftest import access_for, login_content, make_item
@@ -76,8 +77,14 @@ def test_a_tampered_cache_is_dropped_not_trusted(vault_world, login, caplog):
     assert "failed to open" in caplog.text
 
 
-def test_another_members_cache_does_not_open_as_mine(vault_world, login):
+def test_another_members_cache_does_not_open_as_mine(vault_world, login, caplog):
     w = vault_world
-    search(login(w.alice), w, "bank")
+    board = factories.CollectionFactory(org=w.org, name="Board")
+    make_item(w.alice, w.org, [board], login_content("Board bank"))  # bob has no grant there
+    assert b"Board bank" in search(login(w.alice), w, "bank")
     cache.set(cache_key(w, w.bob), cache.get(cache_key(w, w.alice)))
-    assert b"Bank login" in search(login(w.bob), w, "bank")  # dropped, then rebuilt
+    with caplog.at_level(logging.WARNING, logger="vault"):
+        page = search(login(w.bob), w, "bank")
+    assert "failed to open" in caplog.text  # bound to alice: dropped, not read
+    assert b"Bank login" in page and b"Board bank" not in page  # then rebuilt from bob's own
+    assert cache.get(cache_key(w, w.bob)) != cache.get(cache_key(w, w.alice))

@@ -193,3 +193,47 @@ def test_production_refuses_to_start_without_a_good_key(keks, message):
     assert result.returncode != 0
     assert "the vault has no usable key-encryption key" in result.stderr
     assert message in result.stderr
+
+
+def test_rotate_org_key_with_an_unreadable_data_key_changes_nothing(populated):
+    w = populated
+    org_key_before = OrgKey.objects.values_list("version", "wrapped_private_key").get(org=w.org)
+    broken = DataKey.objects.get(org=w.org)
+    other = DataKey.objects.get(org=w.other_org)
+    DataKey.objects.filter(pk=broken.pk).update(sealed_key=other.sealed_key)
+    with pytest.raises(CommandError, match="Nothing was changed") as refused:
+        run("rotate_org_key", "--org", str(w.org.pk))
+    assert str(broken.pk) in str(refused.value) and "Bank" not in str(refused.value)
+    assert OrgKey.objects.values_list("version", "wrapped_private_key").get(org=w.org) == (
+        org_key_before
+    )
+    assert bytes(DataKey.objects.get(pk=broken.pk).sealed_key) == bytes(other.sealed_key)
+    event = Event.objects.get(type=EventType.ITEM_DECRYPTION_FAILED)
+    assert (event.org_id, event.details) == (
+        w.org.pk,
+        {"what": "data key", "data_key": str(broken.pk)},
+    )
+
+
+def test_rotate_org_key_of_an_org_without_keys_says_so():
+    org = factories.OrganizationFactory(name="Keyless")
+    with pytest.raises(CommandError, match="has no key pair yet"):
+        run("rotate_org_key", "--org", str(org.pk))
+    assert not OrgKey.objects.filter(org=org).exists()
+
+
+def test_verify_vault_reports_an_unreadable_org_key_once(populated):
+    w = populated
+    third = OrgKey.objects.exclude(org__in=[w.org, w.other_org]).get()
+    DataKey.objects.filter(org_id=third.org_id).delete()  # an org without data keys is checked
+    for org_key in (OrgKey.objects.get(org=w.org), third):
+        wrapped = bytearray(org_key.wrapped_private_key)
+        wrapped[-1] ^= 1
+        OrgKey.objects.filter(pk=org_key.pk).update(wrapped_private_key=bytes(wrapped))
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="2 values failed to open"):
+        call_command("verify_vault", stdout=io.StringIO(), stderr=err)
+    lines = err.getvalue().splitlines()
+    assert sorted(lines) == sorted(
+        f"  cannot open org key: org {org_id}" for org_id in (w.org.pk, third.org_id)
+    )
