@@ -182,7 +182,7 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "media"
 # Before the first collectstatic (development, tests) STATIC_ROOT does not exist yet;
 # whitenoise then serves from the finders, and its warning says nothing useful.
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Provider Portal <portal@localhost>")
