@@ -24,10 +24,14 @@ from .content import ContentError, ItemContent
 from .keyring import configured_keyring
 from .keys import (
     DecryptionFailed,
+    IntegrityCheckFailed,
     InvalidKeyConfiguration,
     KeyRing,
+    RowTag,
     UnknownKeyVersion,
     WrappedOrgKey,
+    check_data_key,
+    check_org_public_key,
     decrypt_field,
     encrypt_field,
     open_data_key,
@@ -82,6 +86,8 @@ class KeyChain:
         self._private_keys: dict[int, bytes] = {}
         self._data_keys: dict[UUID, bytes] = {}
         self._failed: dict[UUID, ItemUnreadable] = {}
+        # Members' data keys passed over because their tag failed: the caller records them.
+        self.rejected: list[ItemUnreadable] = []
 
     @property
     def keyring(self) -> KeyRing:
@@ -123,25 +129,36 @@ class KeyChain:
         return None, None
 
     def members_data_key(self) -> tuple[DataKey, bytes]:
-        """The org's current data key for members' writes, opened."""
-        row = (
-            DataKey.objects.filter(org_id=self.org_id, purpose=DataKeyPurpose.MEMBERS)
-            .order_by("-created_at")
-            .first()
-        )
-        if row is None:
-            raise ItemUnreadable("data key (none for members)", org_id=self.org_id)
-        if row.pk not in self._data_keys:
-            self._data_keys[row.pk] = self._open(row)
-        return row, self._data_keys[row.pk]
+        """The org's newest authenticated data key for members' writes, opened.
+
+        A newer row whose tag fails (planted by someone who can write rows, perhaps
+        dated in the future so that it would be chosen) is passed over and listed in
+        `rejected`; writes go on under the newest genuine key.
+        """
+        candidates = DataKey.objects.filter(
+            org_id=self.org_id, purpose=DataKeyPurpose.MEMBERS
+        ).order_by("-created_at")[:_MEMBERS_KEY_CANDIDATES]
+        for row in candidates:
+            if row.pk not in self._data_keys:
+                try:
+                    self._data_keys[row.pk] = self._open(row)
+                except ItemUnreadable as failure:
+                    self.rejected.append(failure)
+                    continue
+            return row, self._data_keys[row.pk]
+        if self.rejected:
+            raise self.rejected[0]  # the newest key's own reason, for the log and the event
+        raise ItemUnreadable("data key (none for members)", org_id=self.org_id)
 
     def _open(self, row: DataKey) -> bytes:
+        check_data_key_row(row, keyring=self.keyring)
         try:
             private_key = self.private_key(row.org_key_version)
         except OrgKeyMissing:
             # An org key rotation committed after this row was read: it resealed the row
             # to the new key pair and deleted the old one. Read the row as it is now.
             row = self._reread(row)
+            check_data_key_row(row, keyring=self.keyring)
             private_key = self.private_key(row.org_key_version)
         try:
             return open_data_key(
@@ -169,13 +186,74 @@ def unwrap_org_key(row: OrgKey, *, keyring: KeyRing) -> bytes:
             keyring=keyring,
         )
     except _CANNOT_OPEN as exc:
-        logger.error(
-            "Org key v%s of org %s cannot be unwrapped: %s",
-            row.version,
-            row.org_id,
-            type(exc).__name__,
-        )
+        _log_cannot_open(f"Org key v{row.version} (row {row.pk})", row.org_id, row.kek_id, exc)
         raise ItemUnreadable("org key", org_id=row.org_id) from exc
+
+
+# --------------------------------------------------------------------------
+# Row tags (see vault.keys): checked before a key row is used
+# --------------------------------------------------------------------------
+
+# How many of the newest members' data keys a write looks through for a genuine one.
+_MEMBERS_KEY_CANDIDATES = 10
+
+
+def org_key_row_tag(row: OrgKey) -> RowTag:
+    return RowTag(kek_id=row.kek_id, tag=bytes(row.public_key_tag or b""))
+
+
+def data_key_row_tag(row: DataKey) -> RowTag:
+    return RowTag(kek_id=row.tag_kek_id, tag=bytes(row.tag or b""))
+
+
+def authenticated_public_key(row: OrgKey, *, keyring: KeyRing) -> bytes:
+    """The row's public key once its tag vouches for it: the only key anything is sealed to."""
+    public_key = bytes(row.public_key)
+    try:
+        check_org_public_key(
+            org_key_row_tag(row),
+            public_key,
+            org_id=row.org_id,
+            version=row.version,
+            keyring=keyring,
+        )
+    except _CANNOT_TRUST as exc:
+        _log_cannot_open(f"Public key v{row.version} (row {row.pk})", row.org_id, row.kek_id, exc)
+        raise ItemUnreadable("org public key", org_id=row.org_id) from exc
+    return public_key
+
+
+def check_data_key_row(row: DataKey, *, keyring: KeyRing) -> None:
+    """ItemUnreadable unless the row's tag vouches for its org, id, version, purpose and bytes."""
+    try:
+        check_data_key(
+            data_key_row_tag(row),
+            bytes(row.sealed_key),
+            org_id=row.org_id,
+            data_key_id=row.pk,
+            org_key_version=row.org_key_version,
+            purpose=row.purpose,
+            keyring=keyring,
+        )
+    except _CANNOT_TRUST as exc:
+        _log_cannot_open(f"Data key {row.pk}", row.org_id, row.tag_kek_id, exc)
+        raise ItemUnreadable("data key", org_id=row.org_id, data_key_id=row.pk) from exc
+
+
+_CANNOT_TRUST = (IntegrityCheckFailed, UnknownKeyVersion, InvalidKeyConfiguration)
+
+
+def _log_cannot_open(what: str, org_id: UUID, kek_id: str, exc: Exception) -> None:
+    """One operator line that says why: a missing KEK and a forged row need different work."""
+    if isinstance(exc, UnknownKeyVersion):
+        reason = f"needs key-encryption key {kek_id!r}, which is not configured"
+    elif isinstance(exc, InvalidKeyConfiguration):
+        reason = "cannot be checked: no key-encryption key is configured"
+    elif isinstance(exc, IntegrityCheckFailed):
+        reason = "failed its integrity check (written without the vault key?); not used"
+    else:
+        reason = "failed to decrypt under its key-encryption key (tampered or damaged)"
+    logger.error("%s of org %s %s.", what, org_id, reason)
 
 
 # --------------------------------------------------------------------------

@@ -16,13 +16,22 @@ from django.db import transaction
 
 from clients.models import Organization
 
-from .crypto import ItemUnreadable, KeyChain, decrypt_item_unchecked, unwrap_org_key
+from .crypto import (
+    ItemUnreadable,
+    KeyChain,
+    authenticated_public_key,
+    check_data_key_row,
+    decrypt_item_unchecked,
+    unwrap_org_key,
+)
 from .keyring import configured_keyring
 from .keys import (
     KeyRing,
     generate_data_key,
     generate_org_key_pair,
     seal_data_key,
+    tag_data_key,
+    tag_org_public_key,
     wrap_org_private_key,
 )
 from .models import DataKey, DataKeyPurpose, Item, OrgKey
@@ -33,37 +42,65 @@ from .services import item_unreadable_record
 def org_keys_create(*, org: Organization, keyring: KeyRing | None = None) -> OrgKey:
     """Give a new org its key pair (version 1) and its first data key for members' writes."""
     keyring = keyring or configured_keyring()
-    private_key, public_key = generate_org_key_pair()
-    wrapped = wrap_org_private_key(private_key, org_id=org.pk, version=1, keyring=keyring)
-    org_key = OrgKey.objects.create(
-        org=org,
-        version=1,
-        public_key=public_key,
-        wrapped_private_key=wrapped.ciphertext,
-        kek_id=wrapped.kek_id,
-    )
-    data_key_create(org=org, purpose=DataKeyPurpose.MEMBERS)
+    org_key = _org_key_create(org=org, version=1, keyring=keyring)
+    data_key_create(org=org, purpose=DataKeyPurpose.MEMBERS, keyring=keyring)
     return org_key
 
 
+def _org_key_create(*, org: Organization, version: int, keyring: KeyRing) -> OrgKey:
+    """A new key pair: the private half wrapped by the active KEK, the public half tagged."""
+    private_key, public_key = generate_org_key_pair()
+    wrapped = wrap_org_private_key(private_key, org_id=org.pk, version=version, keyring=keyring)
+    row_tag = tag_org_public_key(public_key, org_id=org.pk, version=version, keyring=keyring)
+    return OrgKey.objects.create(
+        org=org,
+        version=version,
+        public_key=public_key,
+        public_key_tag=row_tag.tag,
+        wrapped_private_key=wrapped.ciphertext,
+        kek_id=wrapped.kek_id,
+    )
+
+
 @transaction.atomic
-def data_key_create(*, org: Organization, purpose: str) -> DataKey:
-    """A fresh data key sealed to the org's public key: needs no secret (imports use this)."""
+def data_key_create(*, org: Organization, purpose: str, keyring: KeyRing | None = None) -> DataKey:
+    """A fresh data key sealed to the org's authenticated public key.
+
+    Needs no secret (imports use this): the org's private key is never unwrapped. A
+    public key whose tag fails raises `ItemUnreadable`, so nothing is sealed to a key
+    someone planted in the database.
+    """
+    keyring = keyring or configured_keyring()
     org_key = _locked_active_org_key(org.pk)
     data_key_id = uuid.uuid4()
     sealed = seal_data_key(
         generate_data_key(),
-        org_public_key=bytes(org_key.public_key),
+        org_public_key=authenticated_public_key(org_key, keyring=keyring),
         org_id=org.pk,
         data_key_id=data_key_id,
     )
-    return DataKey.objects.create(
+    row = DataKey(
         id=data_key_id,
         org=org,
         sealed_key=sealed,
         org_key_version=org_key.version,
         purpose=purpose,
     )
+    _tag_data_key_row(row, keyring)
+    row.save(force_insert=True)
+    return row
+
+
+def _tag_data_key_row(row: DataKey, keyring: KeyRing) -> None:
+    row_tag = tag_data_key(
+        bytes(row.sealed_key),
+        org_id=row.org_id,
+        data_key_id=row.pk,
+        org_key_version=row.org_key_version,
+        purpose=row.purpose,
+        keyring=keyring,
+    )
+    row.tag_kek_id, row.tag = row_tag.kek_id, row_tag.tag
 
 
 def _locked_active_org_key(org_id: UUID) -> OrgKey:
@@ -94,14 +131,21 @@ class KekRotationReport:
 
 
 def keks_rotate(*, keyring: KeyRing | None = None) -> KekRotationReport:
-    """Rewrap every org private key under the active KEK; one row, one transaction, per org."""
+    """Move every org under the active KEK: rewrap its private keys, re-tag its key rows.
+
+    One transaction per org. Each tag is checked under the old KEK before it is made
+    again under the new one, so a row planted in the database is reported, never
+    blessed by the rotation.
+    """
     keyring = keyring or configured_keyring()
     report = KekRotationReport()
-    report.already_current = OrgKey.objects.filter(kek_id=keyring.active_id).count()
-    pending = OrgKey.objects.exclude(kek_id=keyring.active_id).values_list("pk", flat=True)
-    for org_key_id in list(pending):
+    active = keyring.active_id
+    pending = set(OrgKey.objects.exclude(kek_id=active).values_list("org_id", flat=True))
+    pending |= set(DataKey.objects.exclude(tag_kek_id=active).values_list("org_id", flat=True))
+    report.already_current = Organization.objects.exclude(pk__in=pending).count()
+    for org_id in sorted(pending):
         try:
-            if _rewrap_one(org_key_id, keyring):
+            if _move_org_to_active_kek(org_id, keyring):
                 report.rewrapped += 1
             else:
                 report.already_current += 1
@@ -112,17 +156,36 @@ def keks_rotate(*, keyring: KeyRing | None = None) -> KekRotationReport:
 
 
 @transaction.atomic
-def _rewrap_one(org_key_id: int, keyring: KeyRing) -> bool:
-    row = OrgKey.objects.select_for_update().filter(pk=org_key_id).first()
-    if row is None or row.kek_id == keyring.active_id:
-        return False  # deleted, or rewrapped by a concurrent run
-    private_key = unwrap_org_key(row, keyring=keyring)
-    wrapped = wrap_org_private_key(
-        private_key, org_id=row.org_id, version=row.version, keyring=keyring
-    )
-    row.wrapped_private_key = wrapped.ciphertext
-    row.kek_id = wrapped.kek_id
-    row.save(update_fields=["wrapped_private_key", "kek_id"])
+def _move_org_to_active_kek(org_id: UUID, keyring: KeyRing) -> bool:
+    active = keyring.active_id
+    org_keys = [
+        row
+        for row in OrgKey.objects.select_for_update().filter(org_id=org_id).order_by("version")
+        if row.kek_id != active
+    ]
+    data_keys = [
+        row
+        for row in DataKey.objects.select_for_update().filter(org_id=org_id)
+        if row.tag_kek_id != active
+    ]
+    if not org_keys and not data_keys:
+        return False  # done by a concurrent run
+    for row in org_keys:
+        public_key = authenticated_public_key(row, keyring=keyring)
+        private_key = unwrap_org_key(row, keyring=keyring)
+        wrapped = wrap_org_private_key(
+            private_key, org_id=row.org_id, version=row.version, keyring=keyring
+        )
+        row_tag = tag_org_public_key(
+            public_key, org_id=row.org_id, version=row.version, keyring=keyring
+        )
+        row.wrapped_private_key, row.kek_id = wrapped.ciphertext, wrapped.kek_id
+        row.public_key_tag = row_tag.tag
+        row.save(update_fields=["wrapped_private_key", "kek_id", "public_key_tag"])
+    for row in data_keys:
+        check_data_key_row(row, keyring=keyring)
+        _tag_data_key_row(row, keyring)
+    DataKey.objects.bulk_update(data_keys, ["tag_kek_id", "tag"], batch_size=500)
     return True
 
 
@@ -155,23 +218,21 @@ def _org_key_rotate(org: Organization, keyring: KeyRing) -> OrgKeyRotationReport
     keychain = KeyChain(org.pk, keyring=keyring)
     data_keys = list(DataKey.objects.select_for_update().filter(org=org))
     opened = {row.pk: _open_for_rotation(keychain, row) for row in data_keys}
-    private_key, public_key = generate_org_key_pair()
     new_version = current.version + 1
-    wrapped = wrap_org_private_key(private_key, org_id=org.pk, version=new_version, keyring=keyring)
     OrgKey.objects.filter(pk=current.pk).update(active=False)
-    OrgKey.objects.create(
-        org=org,
-        version=new_version,
-        public_key=public_key,
-        wrapped_private_key=wrapped.ciphertext,
-        kek_id=wrapped.kek_id,
-    )
+    new_key = _org_key_create(org=org, version=new_version, keyring=keyring)
     for row in data_keys:
         row.sealed_key = seal_data_key(
-            opened[row.pk], org_public_key=public_key, org_id=org.pk, data_key_id=row.pk
+            opened[row.pk],
+            org_public_key=bytes(new_key.public_key),
+            org_id=org.pk,
+            data_key_id=row.pk,
         )
         row.org_key_version = new_version
-    DataKey.objects.bulk_update(data_keys, ["sealed_key", "org_key_version"], batch_size=500)
+        _tag_data_key_row(row, keyring)
+    DataKey.objects.bulk_update(
+        data_keys, ["sealed_key", "org_key_version", "tag_kek_id", "tag"], batch_size=500
+    )
     OrgKey.objects.filter(org=org).exclude(version=new_version).delete()
     return OrgKeyRotationReport(new_version=new_version, data_keys_resealed=len(data_keys))
 
@@ -222,6 +283,7 @@ def _verify_org(org_id: UUID, keyring: KeyRing, report: VerifyReport) -> None:
     try:
         # Opened first, and on its own: an org without data keys is checked too, and an
         # unreadable org key is one failure, not one per data key and item behind it.
+        authenticated_public_key(active, keyring=keyring)
         keychain.private_key(active.version)
     except ItemUnreadable as failure:
         report.failures.append(failure)

@@ -13,7 +13,10 @@ Three layers, each wrapping the one below:
 
 Every ciphertext is bound to where it belongs through associated data (or the
 HPKE ``info``), so a value copied to another org, item, field or key version
-fails to decrypt instead of being silently accepted.
+fails to decrypt instead of being silently accepted. What is used without being
+opened (an org's public key, a data key's sealed bytes and labels) carries an
+HMAC tag under a key derived from a KEK, so a database writer without a KEK can
+neither plant a public key of their own nor a data key they know.
 
 This module is pure crypto: it knows nothing about Django models.
 """
@@ -28,10 +31,11 @@ import re
 from dataclasses import dataclass
 from uuid import UUID
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hpke
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, hmac, hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 logger = logging.getLogger("vault.keys")
 
@@ -61,6 +65,10 @@ class DecryptionFailed(VaultCryptoError):
     Deliberately one type for every cause, so callers cannot branch into a
     weaker fallback and attackers learn nothing from which check failed.
     """
+
+
+class IntegrityCheckFailed(VaultCryptoError):
+    """A stored key row's tag does not match what it says: it was written without a KEK."""
 
 
 class UnknownKeyVersion(VaultCryptoError):
@@ -263,6 +271,119 @@ def unwrap_org_private_key(
 
 def _org_key_associated_data(org_id: UUID, version: int, kek_id: str) -> bytes:
     return f"org-key|org={_require_uuid(org_id)}|v={int(version)}|kek={kek_id}".encode()
+
+
+# --------------------------------------------------------------------------
+# Row tags: integrity of what the hierarchy trusts without opening it
+# --------------------------------------------------------------------------
+
+# An org's public key and a data key's sealed bytes are used without any secret
+# (sealing needs only the public key; choosing the members' key reads plain
+# columns). Someone who can write rows but holds no KEK could otherwise plant a
+# public key or a data key of their own. Each such row therefore carries an
+# HMAC-SHA256 tag under a key derived from a KEK, checked before the row is used.
+ROW_TAG_LENGTH = 32
+_ROW_TAG_HKDF_INFO = b"provider-portal|row-tag|v1"
+_PURPOSE_PATTERN = re.compile(r"[a-z_]{1,20}")
+
+
+@dataclass(frozen=True)
+class RowTag:
+    """An HMAC over a row's trusted columns, and the id of the KEK its key comes from."""
+
+    kek_id: str
+    tag: bytes
+
+
+def tag_org_public_key(
+    public_key: bytes, *, org_id: UUID, version: int, keyring: KeyRing
+) -> RowTag:
+    return _tag(keyring, _org_public_key_message(public_key, org_id, version))
+
+
+def check_org_public_key(
+    row_tag: RowTag, public_key: bytes, *, org_id: UUID, version: int, keyring: KeyRing
+) -> None:
+    """IntegrityCheckFailed unless the tag vouches for this public key of this org and version."""
+    _check(row_tag, keyring, _org_public_key_message(public_key, org_id, version))
+
+
+def tag_data_key(
+    sealed: bytes,
+    *,
+    org_id: UUID,
+    data_key_id: UUID,
+    org_key_version: int,
+    purpose: str,
+    keyring: KeyRing,
+) -> RowTag:
+    message = _data_key_message(sealed, org_id, data_key_id, org_key_version, purpose)
+    return _tag(keyring, message)
+
+
+def check_data_key(
+    row_tag: RowTag,
+    sealed: bytes,
+    *,
+    org_id: UUID,
+    data_key_id: UUID,
+    org_key_version: int,
+    purpose: str,
+    keyring: KeyRing,
+) -> None:
+    """IntegrityCheckFailed unless the tag vouches for every trusted column of the data key."""
+    message = _data_key_message(sealed, org_id, data_key_id, org_key_version, purpose)
+    _check(row_tag, keyring, message)
+
+
+def _org_public_key_message(public_key: bytes, org_id: UUID, version: int) -> bytes:
+    # The fixed-format fields come first and the raw bytes last, so no two rows
+    # can produce the same message.
+    head = f"org-public-key|org={_require_uuid(org_id)}|v={int(version)}|key="
+    return head.encode() + bytes(public_key)
+
+
+def _data_key_message(
+    sealed: bytes, org_id: UUID, data_key_id: UUID, org_key_version: int, purpose: str
+) -> bytes:
+    if not _PURPOSE_PATTERN.fullmatch(str(purpose)):
+        raise IntegrityCheckFailed("data key purpose is not a known form")
+    head = (
+        f"data-key|org={_require_uuid(org_id)}|key={_require_uuid(data_key_id)}"
+        f"|v={int(org_key_version)}|purpose={purpose}|sealed="
+    )
+    return head.encode() + bytes(sealed)
+
+
+def _row_tag_key(kek: bytes) -> bytes:
+    # A key of its own for tags: the KEK itself only ever wraps org private keys.
+    return HKDF(
+        algorithm=hashes.SHA256(), length=KEY_LENGTH, salt=None, info=_ROW_TAG_HKDF_INFO
+    ).derive(kek)
+
+
+def _hmac(key: bytes, message: bytes) -> hmac.HMAC:
+    mac = hmac.HMAC(key, hashes.SHA256())
+    mac.update(message)
+    return mac
+
+
+def _tag(keyring: KeyRing, message: bytes) -> RowTag:
+    kek_id = keyring.active_id
+    tag = _hmac(_row_tag_key(keyring.get(kek_id)), message).finalize()
+    return RowTag(kek_id=kek_id, tag=tag)
+
+
+def _check(row_tag: RowTag, keyring: KeyRing, message: bytes) -> None:
+    # UnknownKeyVersion propagates as it is: a KEK that is not configured is an
+    # operator's matter, not evidence of tampering, and the logs say which.
+    if not row_tag.kek_id or not row_tag.tag:
+        raise IntegrityCheckFailed("row has no tag")
+    kek = keyring.get(row_tag.kek_id)
+    try:
+        _hmac(_row_tag_key(kek), message).verify(bytes(row_tag.tag or b""))
+    except InvalidSignature as exc:
+        raise IntegrityCheckFailed("row tag does not match") from exc
 
 
 # --------------------------------------------------------------------------

@@ -22,7 +22,12 @@ class OrgKey(models.Model):
     version = models.PositiveIntegerField()
     public_key = models.BinaryField()
     wrapped_private_key = models.BinaryField()
-    kek_id = models.CharField(max_length=32, help_text="The key-encryption key that wraps it.")
+    kek_id = models.CharField(
+        max_length=32, help_text="The key-encryption key that wraps it and tags the public key."
+    )
+    public_key_tag = models.BinaryField(
+        default=b"", help_text="HMAC over org, version and public key (vault.keys row tags)."
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -53,6 +58,11 @@ class DataKey(models.Model):
     sealed_key = models.BinaryField()
     org_key_version = models.PositiveIntegerField(help_text="The org key it is sealed to.")
     purpose = models.CharField(max_length=20, choices=DataKeyPurpose.choices)
+    tag_kek_id = models.CharField(max_length=32, default="", help_text="The KEK behind the tag.")
+    tag = models.BinaryField(
+        default=b"",
+        help_text="HMAC over org, id, org key version, purpose and sealed bytes (vault.keys).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -145,6 +145,7 @@ def item_create(
     )
     item.collections.set(collections)
     record_org_event(EventType.ITEM_CREATED, actor=access.actor, obj=item)
+    _record_rejected_keys(keychain, access.actor)
     return item
 
 
@@ -189,7 +190,14 @@ def item_update(*, access: VaultAccess, item_id: UUID, revision: int, edit: Item
         ]
     )
     record_org_event(EventType.ITEM_UPDATED, actor=access.actor, obj=item)
+    _record_rejected_keys(keychain, access.actor)
     return item
+
+
+def _record_rejected_keys(keychain: KeyChain, actor: Actor) -> None:
+    """Members' data keys passed over for failing their tag: logged and audited with the write."""
+    for failure in keychain.rejected:
+        item_unreadable_record(failure=failure, actor=actor)
 
 
 def _merge_edit(current: ItemContent, edit: ItemEdit, *, can_see_secrets: bool) -> ItemContent:

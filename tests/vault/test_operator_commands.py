@@ -76,9 +76,11 @@ def test_rotate_keks_rewraps_every_org_key_and_the_old_kek_can_go(populated):
     fresh = new_kek("k2")
     with override_settings(VAULT_KEKS=f"{fresh},{TEST_KEK}"):
         output = run("rotate_keks")
-        assert "Rewrapped: 3. Already under it: 0. Failed: 0." in output
+        assert "Orgs rewrapped and re-tagged: 3. Already under it: 0. Failed: 0." in output
         again = run("rotate_keks")
-        assert "Rewrapped: 0. Already under it: 3. Failed: 0." in again  # idempotent
+        assert (
+            "Orgs rewrapped and re-tagged: 0. Already under it: 3. Failed: 0." in again
+        )  # idempotent
     assert set(OrgKey.objects.values_list("kek_id", flat=True)) == {"k2"}
     with override_settings(VAULT_KEKS=fresh):
         assert_everything_reads_as_before(w)
@@ -86,12 +88,15 @@ def test_rotate_keks_rewraps_every_org_key_and_the_old_kek_can_go(populated):
 
 
 def test_rotate_keks_resumes_after_an_interruption(populated):
-    from vault.key_management import _rewrap_one
+    from vault.key_management import _move_org_to_active_kek
 
     fresh = new_kek("k2")
     with override_settings(VAULT_KEKS=f"{fresh},{TEST_KEK}"):
-        _rewrap_one(OrgKey.objects.first().pk, configured_keyring())  # the run that was cut short
-        assert "Rewrapped: 2. Already under it: 1. Failed: 0." in run("rotate_keks")
+        cut_short = OrgKey.objects.first().org_id
+        _move_org_to_active_kek(cut_short, configured_keyring())  # the run that was cut short
+        assert "Orgs rewrapped and re-tagged: 2. Already under it: 1. Failed: 0." in run(
+            "rotate_keks"
+        )
 
 
 def test_rotate_keks_without_the_old_kek_fails_loudly(populated):
@@ -145,6 +150,7 @@ def test_verify_vault_lists_what_fails_by_id_and_exits_non_zero(populated):
 # --------------------------------------------------------------------------
 
 migration = importlib.import_module("vault.migrations.0002_org_keys_for_existing_orgs")
+tag_migration = importlib.import_module("vault.migrations.0003_row_tags")
 
 
 def test_migration_gives_existing_orgs_their_keys(world):
@@ -153,6 +159,7 @@ def test_migration_gives_existing_orgs_their_keys(world):
     assert OrgKey.objects.count() == 2 and DataKey.objects.count() == 2
     migration.create_org_keys(apps, None)  # run twice: nothing more
     assert OrgKey.objects.count() == 2
+    tag_migration.tag_existing_rows(apps, None)  # 0003 tags the rows 0002 made
     give_keys()  # (nothing to do)
     item = make_item(world.alice, world.org, [world.collection])
     assert content_of(world.alice, item).name == "Bank login"

@@ -7,8 +7,9 @@ from vault.keys import InvalidKeyConfiguration
 
 class Command(BaseCommand):
     help = (
-        "Rewrap every org private key under the active (first) key-encryption key. "
-        "Resumable and idempotent: run it again after an interruption. Items are untouched."
+        "Move every org under the active (first) key-encryption key: rewrap its private key "
+        "and re-tag its public key and data keys, each tag checked first. Resumable and "
+        "idempotent: run it again after an interruption. Items are untouched."
     )
 
     def handle(self, *args, **options):
@@ -18,15 +19,20 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         report = keks_rotate(keyring=keyring)
         self.stdout.write(
-            f"Active key: {keyring.active_id}. Rewrapped: {report.rewrapped}. "
+            f"Active key: {keyring.active_id}. "
+            f"Orgs rewrapped and re-tagged: {report.rewrapped}. "
             f"Already under it: {report.already_current}. Failed: {len(report.failed)}."
         )
         if report.failed:
             for org_id in report.failed:
-                self.stderr.write(f"  org {org_id}: its key could not be unwrapped")
+                self.stderr.write(
+                    f"  org {org_id}: a key row could not be unwrapped or failed its integrity "
+                    "check (the log line before says which)"
+                )
             raise CommandError(
                 "Some org keys could not be rewrapped: keep their old key-encryption key "
-                "configured (after the active one) and run the command again."
+                "configured (after the active one) and run the command again; a row that "
+                "failed its integrity check was not written by the portal (see verify_vault)."
             )
         self.stdout.write(
             self.style.SUCCESS("Done. Keys other than the active one may now be removed.")
