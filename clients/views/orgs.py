@@ -1,5 +1,6 @@
+"""The org's own pages: overview with the onboarding checklist, and the owners' settings."""
+
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -7,11 +8,10 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.access import Capability, org_view
-from portal.pagination import paginate, search_term
 
-from . import selectors, services
-from .forms import EventFilterForm, OrgSettingsForm
-from .models import MemberStatus
+from .. import selectors, services
+from ..forms import OrgSettingsForm
+from ..models import MemberStatus
 
 
 def org_page_context(actor, org, **extra) -> dict:
@@ -96,49 +96,6 @@ def _first_url(names: list[str], org) -> str | None:
         except NoReverseMatch:
             continue
     return None
-
-
-@require_GET
-@org_view(Capability.MEMBERS_VIEW)
-def members(request, *, actor, org):
-    search = search_term(request)
-    page = paginate(request, selectors.member_list(org=org, search=search))
-    return render(
-        request, "clients/members.html", org_page_context(actor, org, page=page, search=search)
-    )
-
-
-@require_GET
-@org_view(Capability.GROUPS_MANAGE)
-def groups(request, *, actor, org):
-    search = search_term(request)
-    page = paginate(request, selectors.group_list(org=org, search=search))
-    return render(
-        request, "clients/groups.html", org_page_context(actor, org, page=page, search=search)
-    )
-
-
-@require_GET
-@org_view(Capability.COLLECTIONS_MANAGE)
-def collections(request, *, actor, org):
-    search = search_term(request)
-    page = paginate(request, selectors.collection_list(org=org, search=search))
-    return render(
-        request, "clients/collections.html", org_page_context(actor, org, page=page, search=search)
-    )
-
-
-@require_GET
-@org_view(Capability.EVENTS_VIEW)
-def events(request, *, actor, org):
-    form = EventFilterForm(request.GET or None)
-    page = paginate(request, selectors.org_event_list(org=org, **form.filters()))
-    extra_query = urlencode({k: form.data[k] for k in form.fields if form.data.get(k)})
-    return render(
-        request,
-        "clients/events.html",
-        org_page_context(actor, org, form=form, page=page, extra_query=extra_query),
-    )
 
 
 @require_http_methods(["GET", "POST"])

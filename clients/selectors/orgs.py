@@ -1,18 +1,15 @@
-"""Reads on client organizations, always scoped by org."""
+"""Reads on client organizations themselves: lists, counts, onboarding state."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from django.apps import apps
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, OuterRef, QuerySet, Value
 
 from policies.models import Policy
-from portal.events import in_date_range
-from portal.models import Event
 
-from .models import Collection, Group, MemberRole, Membership, MemberStatus, Organization
+from ..models import Collection, Group, MemberRole, Membership, MemberStatus, Organization
 
 
 def org_list_for_user(user) -> QuerySet[Organization]:
@@ -20,14 +17,6 @@ def org_list_for_user(user) -> QuerySet[Organization]:
     return Organization.objects.filter(
         memberships__user=user, memberships__status=MemberStatus.CONFIRMED
     ).order_by("name")
-
-
-def member_list(*, org: Organization, search: str = "") -> QuerySet[Membership]:
-    members = org.memberships.select_related("user").annotate(group_count=Count("groups"))
-    if search:
-        term = search.strip()
-        members = members.filter(Q(email__icontains=term) | Q(user__name__icontains=term))
-    return members.order_by("email", "pk")
 
 
 def member_counts(*, org: Organization) -> dict[str, int]:
@@ -39,34 +28,6 @@ def member_counts(*, org: Organization) -> dict[str, int]:
 
 def seats_used(*, org: Organization) -> int:
     return org.memberships.exclude(status=MemberStatus.REVOKED).count()
-
-
-def group_list(*, org: Organization, search: str = "") -> QuerySet[Group]:
-    groups = org.groups.annotate(
-        member_count=Count("members", distinct=True),
-        collection_count=Count("collection_grants", distinct=True),
-    )
-    if search:
-        groups = groups.filter(name__icontains=search.strip())
-    return groups.order_by("name", "pk")
-
-
-def collection_list(*, org: Organization, search: str = "") -> QuerySet[Collection]:
-    collections = org.collections.annotate(
-        member_grant_count=Count("member_grants", distinct=True),
-        group_grant_count=Count("group_grants", distinct=True),
-    )
-    if search:
-        collections = collections.filter(name__icontains=search.strip())
-    return collections.order_by("name", "pk")
-
-
-def org_event_list(
-    *, org: Organization, start: date | None = None, end: date | None = None
-) -> QuerySet[Event]:
-    """The org's own log, newest first. Provider rows name the provider (`acting_provider`)."""
-    events = Event.objects.filter(org=org).select_related("actor", "acting_provider")
-    return in_date_range(events, start=start, end=end).order_by("-occurred_at", "-id")
 
 
 @dataclass(frozen=True)
