@@ -1,0 +1,1 @@
+"""Import formats. Each module registers a `Format` in `REGISTRY` (see `base`)."""
