@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-BENCH_MODULES = ["providers.bench", "vault.bench"]
+BENCH_MODULES = ["providers.bench", "clients.bench", "vault.bench"]
 
 
 @dataclass
@@ -26,8 +26,12 @@ class Figure:
     unit: str
     target: float | None = None
 
-    def line(self) -> str:
+    def line(self, reference_ms: float | None = None) -> str:
         text = f"{self.name}: {self.value:,.1f} {self.unit}"
+        if self.unit == "ms" and reference_ms:
+            # Timings drift with the machine's load; the ratio to a page measured in the
+            # same run drifts much less, so it is the figure to compare between runs.
+            text += f" [{self.value / reference_ms:,.1f}x the reference]"
         if self.target is not None:
             verdict = "ok" if self.value <= self.target else "OVER TARGET"
             text += f" (target <= {self.target:,.0f} {self.unit}: {verdict})"
@@ -47,6 +51,15 @@ class BenchContext:
         browser = Client()
         browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
         return browser
+
+
+REFERENCE_URL = "/healthz/"
+
+
+def reference_timing(browser: Client, *, repeat: int) -> PageTiming:
+    """The health endpoint (one `SELECT 1`, no session, no template) through the same
+    client: the floor every page figure of this run is compared against."""
+    return time_page(browser, REFERENCE_URL, repeat=repeat)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 import importlib
 
 from django.core.management.base import BaseCommand
+from django.test import Client
 from django.test.utils import (
     override_settings,
     setup_databases,
@@ -9,7 +10,7 @@ from django.test.utils import (
     teardown_test_environment,
 )
 
-from portal.benchmarking import BENCH_MODULES, BenchContext
+from portal.benchmarking import BENCH_MODULES, BenchContext, reference_timing
 
 
 class Command(BaseCommand):
@@ -55,4 +56,11 @@ class Command(BaseCommand):
         self.stdout.write("Figures:")
         for module in modules:
             for figure in module.figures(ctx):
-                self.stdout.write(f"  {figure.line()}")
+                # Measured again beside each figure: the machine's speed drifts during a run.
+                reference = reference_timing(Client(), repeat=ctx.repeat).median_ms
+                self.stdout.write(f"  {figure.line(reference)}")
+        reference = reference_timing(Client(), repeat=ctx.repeat)
+        self.stdout.write(
+            f"Reference: GET /healthz/, median {reference.median_ms:,.1f} ms "
+            f"({reference.queries} query); each [Nx] above is a page's median over it."
+        )
