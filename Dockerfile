@@ -18,4 +18,5 @@ RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
  && chown -R portal /data
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn.conf.py: port 8000, 3 workers (WEB_CONCURRENCY), an access log without query strings.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "portal.wsgi:application"]

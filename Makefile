@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Two workers by default: the suite's browser and database tests overlap well.
 PYTEST_WORKERS ?= 2
+# The demo logins' password (seed_demo reads it from the environment, not its arguments).
+export DEMO_PASSWORD ?= demo-password-2026
 
 .PHONY: install run test bench lint format migrate worker beat clean
 

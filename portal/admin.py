@@ -1,5 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from .models import Event, Invitation, User
 
@@ -53,3 +58,19 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def admin_login(request, extra_context=None):
+    """The admin site signs in through the portal's login, the one that asks for the code.
+
+    Its own login page would sign a staff account in with the password alone. A signed-in
+    user who is not staff is refused here rather than sent round to the login and back.
+    """
+    if admin.site.has_permission(request):
+        return redirect("admin:index")
+    if request.user.is_authenticated:
+        raise PermissionDenied
+    return redirect_to_login(request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index"))
+
+
+admin.site.login = admin_login

@@ -1,8 +1,11 @@
 from django import forms
 from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.core import signing
+from django_otp.plugins.otp_totp.models import default_key
 
 from .selectors import two_step_device
+from .throttling import second_step_failed
 
 
 def _code_field(label: str, help_text: str = "", required: bool = True) -> forms.CharField:
@@ -28,7 +31,8 @@ class LoginForm(AuthenticationForm):
     def confirm_login_allowed(self, user) -> None:
         """After the password: an account with two-step login also needs a right code.
 
-        django-otp throttles wrong codes per device, doubling the wait each time.
+        A wrong code counts towards the sign-in lock as a wrong password does; django-otp
+        also throttles wrong codes per device, doubling the wait each time.
         """
         super().confirm_login_allowed(user)
         device = two_step_device(user)
@@ -41,33 +45,89 @@ class LoginForm(AuthenticationForm):
                 "authenticator app too.",
                 code="token_required",
             )
-        allowed, _details = device.verify_is_allowed()
-        if not allowed:
-            raise forms.ValidationError(
-                "Too many wrong codes. Wait a minute, then try again.", code="throttled"
-            )
-        if not device.verify_token(token):
-            raise forms.ValidationError(
-                "That two-step login code is not right. Check the time on your phone "
-                "and enter the code shown now.",
-                code="invalid_token",
-            )
+        try:
+            verify_code(device, token)
+        except forms.ValidationError:
+            second_step_failed(self.request, user)
+            raise
+        user.otp_device = device  # django-otp marks the session as past the second step
 
 
-class TwoStepConfirmForm(forms.Form):
+def verify_code(device, token: str) -> None:
+    """Check a code from the user's authenticator app; raise the error they should see."""
+    if not device.verify_is_allowed()[0]:
+        raise forms.ValidationError(
+            "Too many wrong codes. Wait a minute, then try again.", code="throttled"
+        )
+    if not device.verify_token("".join(token.split())):
+        raise forms.ValidationError(
+            "That two-step login code is not right. Check the time on your phone "
+            "and enter the code shown now.",
+            code="invalid_token",
+        )
+
+
+# The key being set up travels in the page, signed and bound to the user, so that showing
+# the setup page writes nothing; it is good for as long as someone may take to scan it.
+PENDING_KEY_SALT = "portal.forms.TwoStepEnableForm.pending_key"
+PENDING_KEY_MAX_AGE = 30 * 60
+
+
+class TwoStepEnableForm(forms.Form):
+    """Turn two-step login on: the code the app shows for the key the page shows.
+
+    The page renders `signed_key` in a hidden `pending_key` input: the key posted back
+    when it is still good (the user need not scan again after a typo), else a new one.
+    """
+
     token = _code_field("Code from your authenticator app")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        posted = self.data.get("pending_key", "") if self.is_bound else ""
+        self.key = self._read_key(posted)
+        self.expired = self.is_bound and self.key is None
+        if self.key is None:
+            self.key = default_key()
+        self.signed_key = signing.dumps(
+            {"user": str(user.pk), "key": self.key}, salt=PENDING_KEY_SALT
+        )
+
+    def _read_key(self, signed: str) -> str | None:
+        try:
+            pending = signing.loads(signed, salt=PENDING_KEY_SALT, max_age=PENDING_KEY_MAX_AGE)
+        except signing.BadSignature:
+            return None
+        if not isinstance(pending, dict) or pending.get("user") != str(self.user.pk):
+            return None
+        return pending.get("key")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.expired:
+            raise forms.ValidationError(
+                "This page was open too long. Add the new key below to your app instead, "
+                "then enter the code it shows."
+            )
+        return cleaned
 
 
 class TwoStepDisableForm(forms.Form):
+    """Turn two-step login off: the password and a current code, so that an open session
+    alone (a borrowed laptop, a stolen cookie) cannot remove the second step."""
+
     password = forms.CharField(
         label="Your password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+    token = _code_field("Code from your authenticator app")
 
-    def __init__(self, *args, request, **kwargs):
+    def __init__(self, *args, request, device, **kwargs):
         super().__init__(*args, **kwargs)
         self.request = request
+        self.device = device
 
     def clean_password(self) -> str:
         # Through authenticate(), so django-axes counts wrong passwords here as at login.
@@ -76,6 +136,17 @@ class TwoStepDisableForm(forms.Form):
         if user is None or user.pk != self.request.user.pk:
             raise forms.ValidationError("That is not your password. Two-step login stays on.")
         return password
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"]
+        if "password" in self.errors:  # after a wrong password the code is not tried
+            return token
+        try:
+            verify_code(self.device, token)
+        except forms.ValidationError:
+            second_step_failed(self.request, self.request.user)  # as at sign-in
+            raise
+        return token
 
 
 class NewAccountForm(forms.Form):

@@ -1,9 +1,35 @@
-"""Request-wide plumbing: the client address for the event log, and error pages."""
+"""Request-wide plumbing: two-step login, the client address for the event log, error pages."""
 
-from axes.helpers import get_client_ip_address
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 
+from .client_address import client_ip
 from .events import current_ip_address
+from .two_step import session_passed_two_step
+
+
+class TwoStepMiddleware:
+    """End a session that skipped the second step of an account that has it on.
+
+    However it began (the admin site's login, an invitation, a way in added later), such
+    a session reaches nothing: it is signed out and sent to the portal's login, which
+    asks for the password and the code.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated and not session_passed_two_step(request):
+            logout(request)
+            messages.info(request, "Sign in with your password and your two-step login code.")
+            if request.method == "GET":
+                return redirect_to_login(request.get_full_path())
+            return redirect("login")
+        return self.get_response(request)
 
 
 class RequestContextMiddleware:
@@ -11,7 +37,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = current_ip_address.set(get_client_ip_address(request))
+        token = current_ip_address.set(client_ip(request))
         try:
             return self.get_response(request)
         finally:
@@ -30,4 +56,20 @@ class ErrorPageMiddleware:
             allowed = response.get("Allow", "")
             response = render(request, "405.html", {"allowed": allowed}, status=405)
             response["Allow"] = allowed
+        return response
+
+
+class NoStoreForSignedInMiddleware:
+    """What a signed-in user sees names people, clients and settings: no browser or proxy
+    cache keeps a copy (nor shows it on the back button after signing out). Vault pages and
+    CSV exports say so themselves too."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
         return response

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.decorators.http import require_http_methods
 
 from . import views
+from .accounts import SetPasswordView, set_password_open
 from .forms import LoginForm
 
 # Django's form views also take PUT; the portal's forms speak GET and POST only.
@@ -34,10 +35,12 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/two-step/", views.two_step, name="two_step"),
-    # Operators hand out set-password links (createprovider); this page is always on.
+    # Operators hand out set-password links (createprovider); these pages are always on.
+    # The link carries its token in the query string; see portal/accounts.py.
+    path("accounts/set-password/", set_password_open, name="set_password_open"),
     path(
         "accounts/set-password/<uidb64>/<token>/",
-        get_or_post(auth_views.PasswordResetConfirmView.as_view(post_reset_login=False)),
+        get_or_post(SetPasswordView.as_view()),
         name="password_reset_confirm",
     ),
     path(
@@ -45,7 +48,10 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("invitations/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
+    path("invitations/open/", views.invitation_open, name="invitation_open"),
+    path("invitations/accept/", views.invitation_accept_view, name="invitation_accept"),
+    # Links of the old form, with the token in the path: refused without a look-up.
+    path("invitations/<str:token>/", views.invitation_link_in_path, name="invitation_link_in_path"),
     path("admin/", admin.site.urls),
     path("providers/", include("providers.urls")),
     path("orgs/", include("clients.urls")),

@@ -66,7 +66,7 @@ def test_invitation_email_is_sent_by_a_real_worker():
                 break
             time.sleep(0.1)
     assert len(mail.outbox) == 1
-    assert re.search(r"/invitations/[\w-]+/", mail.outbox[0].body)
+    assert re.search(r"/invitations/open/\?token=[\w-]+", mail.outbox[0].body)
 
 
 @pytest.mark.redis

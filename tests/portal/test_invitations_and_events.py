@@ -5,7 +5,6 @@ import re
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import MemberRole, MemberStatus, Organization
@@ -13,6 +12,7 @@ from portal.models import AppendOnlyError, Event, EventType, Invitation, User
 from portal.services import hash_token, invitation_create
 from providers.models import Provider, ProviderRole, ProviderUserStatus
 from tests import factories
+from tests.providers.helpers import invitation_open_url, open_invitation
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def invite(org, email="new@example.test", role=MemberRole.USER, **kwargs):
 
 
 def token_from_outbox() -> str:
-    match = re.search(r"/invitations/([\w-]+)/", mail.outbox[-1].body)
+    match = re.search(r"/invitations/open/\?token=([\w-]+)", mail.outbox[-1].body)
     assert match, mail.outbox[-1].body
     return match.group(1)
 
@@ -55,7 +55,7 @@ def test_email_waits_for_the_commit(world, django_capture_on_commit_callbacks):
 def test_new_account_accepts_and_sets_a_password(world, client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         membership, _ = invite(world.org)
-    url = reverse("invitation_accept", args=[token_from_outbox()])
+    url = open_invitation(client, token_from_outbox())
     rejected = client.post(url, {"password1": "short", "password2": "short"})
     assert rejected.status_code == 200 and b"too short" in rejected.content
     response = client.post(
@@ -73,7 +73,7 @@ def test_new_account_accepts_and_sets_a_password(world, client, django_capture_o
     assert Event.objects.filter(type=EventType.MEMBER_ACCEPTED, org=world.org).exists()
     # Single use.
     client.logout()
-    assert client.get(url).status_code == 410
+    assert client.get(invitation_open_url(token_from_outbox())).status_code == 410
 
 
 def test_first_owner_of_a_new_org_is_confirmed_on_acceptance(
@@ -83,7 +83,7 @@ def test_first_owner_of_a_new_org_is_confirmed_on_acceptance(
     with django_capture_on_commit_callbacks(execute=True):
         membership, _ = invite(org, email="boss@example.test", role=MemberRole.OWNER)
     client.post(
-        reverse("invitation_accept", args=[token_from_outbox()]),
+        open_invitation(client, token_from_outbox()),
         {"password1": "a long new passphrase", "password2": "a long new passphrase"},
     )
     membership.refresh_from_db()
@@ -94,7 +94,7 @@ def test_expired_invitation_is_refused(world, client, django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         _, invitation = invite(world.org)
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
-    response = client.get(reverse("invitation_accept", args=[token_from_outbox()]))
+    response = client.get(invitation_open_url(token_from_outbox()))
     assert response.status_code == 410
     assert b"expired" in response.content
 
@@ -105,8 +105,9 @@ def test_invitation_opened_by_another_account_is_refused(
     with django_capture_on_commit_callbacks(execute=True):
         membership, _ = invite(world.org)
     client = login(world.charlie)
-    response = client.post(reverse("invitation_accept", args=[token_from_outbox()]))
-    assert b"but you are signed in as charlie@example.test" in response.content
+    response = client.post(open_invitation(client, token_from_outbox()))
+    assert b"than the one you are signed in with (charlie@example.test)" in response.content
+    assert b"new@example.test" not in response.content  # the invited address stays unnamed
     membership.refresh_from_db()
     assert membership.status == MemberStatus.INVITED and membership.user is None
 
@@ -114,7 +115,7 @@ def test_invitation_opened_by_another_account_is_refused(
 def test_existing_account_is_asked_to_sign_in(world, client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         invite(world.org, email=world.charlie.email)
-    url = reverse("invitation_accept", args=[token_from_outbox()])
+    url = open_invitation(client, token_from_outbox())
     response = client.get(url)
     assert b"Sign in to accept" in response.content
     assert client.post(url).status_code == 200  # still the sign-in page, nothing accepted

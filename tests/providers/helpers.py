@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from django.core import mail
 from django.urls import reverse
@@ -22,15 +23,29 @@ def provider_actor(user, provider):
 
 
 def token_from_outbox(index: int = -1) -> str:
-    match = re.search(r"/invitations/([\w-]+)/", mail.outbox[index].body)
+    match = re.search(r"/invitations/open/\?token=([\w-]+)", mail.outbox[index].body)
     assert match, mail.outbox[index].body
     return match.group(1)
 
 
 def accept_url_from_outbox(index: int = -1) -> str:
-    match = re.search(r"https?://\S+/invitations/[\w-]+/", mail.outbox[index].body)
+    match = re.search(r"https?://\S+/invitations/open/\?token=[\w-]+", mail.outbox[index].body)
     assert match, mail.outbox[index].body
     return match.group(0)
+
+
+def open_invitation(client, token: str | None = None) -> str:
+    """Open an emailed invitation link (default: the last email's) as a browser does.
+
+    Returns the token-free URL the link leads to, where the invitation is accepted."""
+    token = token_from_outbox() if token is None else token
+    response = client.get(reverse("invitation_open"), {"token": token})
+    assert response.status_code == 302, response.content[:500]
+    return response["Location"]
+
+
+def invitation_open_url(token: str) -> str:
+    return reverse("invitation_open") + "?" + urlencode({"token": token})
 
 
 def event_types(**filters) -> list[str]:

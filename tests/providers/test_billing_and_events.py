@@ -17,7 +17,7 @@ from providers.selectors import billing_rows, client_event_list, client_scope_fo
 from providers.services import client_create, provider_user_invite
 from tests import factories
 
-from .helpers import event_types, provider_actor, provider_url, token_from_outbox
+from .helpers import event_types, open_invitation, provider_actor, provider_url
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,29 @@ def test_formula_cells_are_neutralised(cell):
 def test_plain_cells_and_numbers_are_kept():
     assert [neutralise(v) for v in ["Acme", "a=b", -3, 0, None]] == ["Acme", "a=b", -3, 0, ""]
     assert list(csv_lines(["a"], [["=1", 2]])) == ["a\r\n", "'=1,2\r\n"]
+    assert neutralise("Smith, Jo; Lee") == "Smith, Jo; Lee"
+
+
+@pytest.mark.parametrize(
+    "cell, neutralised",
+    [
+        ("Acme;=HYPERLINK(1)", "Acme;'=HYPERLINK(1)"),
+        ("Acme,+1", "Acme,'+1"),
+        ("Acme\t-2+3", "Acme\t'-2+3"),
+        ("Acme\n@SUM(A1)", "Acme\n'@SUM(A1)"),
+        ("Acme\r=1", "Acme\r'=1"),
+        ("Acme; =1", "Acme;' =1"),  # spreadsheets may trim the space
+        ("=1;=2", "'=1;'=2"),
+        ("\t=1", "'\t'=1"),
+    ],
+)
+def test_a_formula_after_a_separator_inside_a_cell_is_neutralised(cell, neutralised):
+    """Spreadsheets in other locales split cells on ";" or tabs, whatever the quoting:
+    every piece that could become a cell must not start a formula."""
+    assert neutralise(cell) == neutralised
+    for separator in ";,\t\r\n":
+        for piece in neutralise(cell).split(separator):
+            assert not piece.lstrip(" ").startswith(("=", "+", "-", "@")), (cell, piece)
 
 
 # --- Billing ---------------------------------------------------------------------------
@@ -229,8 +252,9 @@ def test_every_provider_action_lands_in_the_provider_log(
     post("provider_users_invite", emails="n@msp.test", role="service_user")
     invitee = ProviderUser.objects.get(email="n@msp.test")
     post("provider_users_resend", provider_users=[invitee.pk])
-    Client().post(
-        reverse("invitation_accept", args=[token_from_outbox()]),
+    invitee_client = Client()
+    invitee_client.post(
+        open_invitation(invitee_client),
         {"password1": "a long new passphrase", "password2": "a long new passphrase"},
     )
     post("provider_user_confirm", invitee.pk)

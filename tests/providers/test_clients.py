@@ -23,6 +23,7 @@ from tests import factories
 from .helpers import (
     TOO_LONG_EMAIL,
     event_types,
+    open_invitation,
     page_messages,
     provider_url,
     token_from_outbox,
@@ -89,7 +90,7 @@ def test_owner_accepts_and_is_confirmed(world, login, client, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         create_client(login(world.provider_admin), world.provider)
     client.logout()
-    url = reverse("invitation_accept", args=[token_from_outbox()])
+    url = open_invitation(client, token_from_outbox())
     client.post(url, {"password1": "a long new passphrase", "password2": "a long new passphrase"})
     owner = Membership.objects.get(email="o@b.test")
     assert owner.status == MemberStatus.CONFIRMED and owner.user.email == "o@b.test"
