@@ -25,6 +25,7 @@ from clients.models import (
     AccessLevel,
     CollectionGroupGrant,
     CollectionMemberGrant,
+    Group,
     MemberRole,
     Membership,
     MemberStatus,
@@ -165,6 +166,8 @@ class Actor:
     capabilities: frozenset[Capability]
     membership: Membership | None = None
     provider_user: ProviderUser | None = None
+    # Per-request memo of reads the permission layer repeats (the member's collection levels).
+    memo: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities
@@ -184,6 +187,126 @@ class Actor:
         if self.membership is not None and self.can(Capability.ITEMS_USE):
             return self.membership
         return None
+
+
+# --------------------------------------------------------------------------
+# Managing members: which roles and flags an actor may hand out, and to whom
+# --------------------------------------------------------------------------
+
+# The roles each relationship may give (invite with, or change a member to), for actors
+# who manage members at all. Only owners and provider staff make owners; admins make
+# admins and below; a custom user manager makes users and custom roles only.
+MEMBER_ROLES_GRANTABLE: dict[Relationship, frozenset[str]] = {
+    Relationship.OWNER: frozenset(MemberRole.values),
+    Relationship.ADMIN: frozenset({MemberRole.ADMIN, MemberRole.USER, MemberRole.CUSTOM}),
+    Relationship.USER: frozenset(),
+    Relationship.CUSTOM: frozenset({MemberRole.USER, MemberRole.CUSTOM}),
+    Relationship.PROVIDER_ADMIN: frozenset(MemberRole.values),
+    Relationship.SERVICE_USER: frozenset(MemberRole.values),
+}
+# Relationships that may give any custom flag; a custom user manager gives only its own.
+_GRANT_ANY_FLAG = frozenset(
+    {
+        Relationship.OWNER,
+        Relationship.ADMIN,
+        Relationship.PROVIDER_ADMIN,
+        Relationship.SERVICE_USER,
+    }
+)
+ALL_CUSTOM_FLAGS = frozenset(CUSTOM_FLAG_CAPABILITIES)
+
+
+def is_owner_role(role: str) -> bool:
+    """Whether members with this role are owners (the rule of at least one confirmed owner)."""
+    return _MEMBER_RELATIONSHIP[MemberRole(role)] is Relationship.OWNER
+
+
+def role_has_flags(role: str) -> bool:
+    """Whether custom permission flags mean anything for this role (custom only)."""
+    return _MEMBER_RELATIONSHIP[MemberRole(role)] is Relationship.CUSTOM
+
+
+def roles_actor_may_grant(actor: Actor) -> set[str]:
+    """The member roles `actor` may invite people with or change members to."""
+    if not actor.can(Capability.MEMBERS_MANAGE):
+        return set()
+    roles: set[str] = set()
+    for relationship in actor.relationships:
+        if relationship is Relationship.CUSTOM and "can_manage_users" not in _own_flags(actor):
+            continue
+        roles |= MEMBER_ROLES_GRANTABLE[relationship]
+    return roles
+
+
+def flags_actor_may_grant(actor: Actor) -> frozenset[str]:
+    """The custom flags `actor` may hand out: all of them, or a user manager's own."""
+    if not actor.can(Capability.MEMBERS_MANAGE):
+        return frozenset()
+    if actor.relationships & _GRANT_ANY_FLAG:
+        return ALL_CUSTOM_FLAGS
+    return _own_flags(actor)
+
+
+def _own_flags(actor: Actor) -> frozenset[str]:
+    return actor.membership.custom_flags if actor.membership is not None else frozenset()
+
+
+def _role_label(role: str) -> str:
+    return MemberRole(role).label
+
+
+def grant_refusal(actor: Actor, role: str, flags: Iterable[str] = ()) -> str | None:
+    """Why `actor` may not give `role` with `flags`, or None when it may."""
+    if role not in MemberRole.values:
+        return "Choose a role from the list."
+    grantable = roles_actor_may_grant(actor)
+    if role not in grantable:
+        if is_owner_role(role):
+            return "Only owners and provider staff can make someone an owner."
+        names = ", ".join(_role_label(r) for r in MemberRole.values if r in grantable)
+        return f"You cannot give the {_role_label(role)} role; you may give: {names or 'none'}."
+    if role_has_flags(role):
+        extra = set(flags) - flags_actor_may_grant(actor)
+        if extra:
+            return (
+                "You can only give permissions you hold yourself; you do not hold: "
+                + ", ".join(sorted(extra))
+                + "."
+            )
+    return None
+
+
+def is_own_membership(actor: Actor, membership: Membership) -> bool:
+    return membership.user_id is not None and membership.user_id == actor.user.pk
+
+
+def member_management_refusal(actor: Actor, membership: Membership) -> str | None:
+    """Why `actor` may not confirm, edit, revoke, restore or remove `membership`, or None.
+
+    Nobody manages their own membership (they leave instead); only owners and provider
+    staff manage owners; a custom user manager manages only users and custom roles whose
+    flags are a subset of its own.
+    """
+    if not actor.can(Capability.MEMBERS_MANAGE) or membership.org_id != actor.org.pk:
+        return "You cannot manage the members of this organization."
+    if is_own_membership(actor, membership):
+        return (
+            "You cannot change your own membership. Ask another owner or admin, "
+            "or leave the organization from its overview."
+        )
+    if membership.role not in roles_actor_may_grant(actor):
+        if is_owner_role(membership.role):
+            return f"{membership.email} is an owner: only owners and provider staff manage owners."
+        role = _role_label(membership.role)
+        return f"You cannot manage {membership.email}: you do not manage {role}s."
+    held = flags_actor_may_grant(actor)
+    if role_has_flags(membership.role) and not membership.custom_flags <= held:
+        return f"{membership.email} holds permissions you do not hold, so you cannot manage them."
+    return None
+
+
+def may_manage_member(actor: Actor, membership: Membership) -> bool:
+    return member_management_refusal(actor, membership) is None
 
 
 def is_first_owner(membership: Membership) -> bool:
@@ -479,7 +602,7 @@ def vault_access(actor: Actor) -> VaultAccess | None:
         Capability.ITEMS_ACCESS_ALL in member_capabilities(membership)
         and actor.org.admins_access_all_items
     )
-    levels = {} if reaches_all else collection_levels_for_member(membership)
+    levels = {} if reaches_all else _levels_of_actor(actor)
     return VaultAccess(
         actor=actor, collection_levels=levels, reaches_all_items=reaches_all, issued_by=_ISSUED_HERE
     )
@@ -497,6 +620,119 @@ def collection_levels_for_member(membership: Membership) -> dict[UUID, str]:
     for collection_id, level in direct.union(via_groups, all=True):
         levels[collection_id] = most_permissive_level([levels.get(collection_id), level])
     return levels
+
+
+def _levels_of_actor(actor: Actor) -> dict[UUID, str]:
+    """The actor's member levels per collection, read once per request (the actor's life)."""
+    membership = actor.vault_membership
+    if membership is None:
+        return {}
+    if "collection_levels" not in actor.memo:
+        actor.memo["collection_levels"] = collection_levels_for_member(membership)
+    return actor.memo["collection_levels"]
+
+
+# --------------------------------------------------------------------------
+# Collection management: the capability, or "can manage" on single collections
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CollectionManagement:
+    """Which collections of the org an actor may rename and share.
+
+    `COLLECTIONS_MANAGE` (owners, admins, provider staff, the custom flag) covers every
+    collection, and alone may create and delete. A member whose own level on a
+    collection, direct or through a group, is "can manage" manages that one's name and
+    access. Provider ties never count as a level: provider staff manage through the
+    capability only.
+    """
+
+    actor: Actor
+    managed_ids: frozenset[UUID] | None  # None: every collection of the org
+
+    @property
+    def manages_all(self) -> bool:
+        return self.managed_ids is None
+
+    @property
+    def manages_any(self) -> bool:
+        return self.managed_ids is None or bool(self.managed_ids)
+
+    @property
+    def may_create(self) -> bool:
+        return self.manages_all
+
+    def may_manage(self, collection_id: UUID) -> bool:
+        return self.managed_ids is None or collection_id in self.managed_ids
+
+    def may_delete(self, collection) -> bool:
+        """The default collection stays: items with nowhere else to go move there."""
+        return self.manages_all and not collection.is_default
+
+
+def collection_management(actor: Actor) -> CollectionManagement:
+    if actor.can(Capability.COLLECTIONS_MANAGE):
+        return CollectionManagement(actor=actor, managed_ids=None)
+    managed = frozenset(
+        collection_id
+        for collection_id, level in _levels_of_actor(actor).items()
+        if level == AccessLevel.MANAGE
+    )
+    return CollectionManagement(actor=actor, managed_ids=managed)
+
+
+def group_changes_allowed(actor: Actor, groups: Iterable[Group]) -> set[Group]:
+    """Of these groups, those whose members `actor` may change.
+
+    Access is handed out only by who holds it: a group only by who manages groups and
+    every collection the group reaches. Otherwise a user manager could invite a second
+    account of their own into a group that "can manage" everything, and read the vault.
+    """
+    groups = set(groups)
+    if not groups or not actor.can(Capability.GROUPS_MANAGE):
+        return set()
+    management = collection_management(actor)
+    if management.manages_all:
+        return groups
+    unmanaged_groups = set(
+        CollectionGroupGrant.objects.filter(group__in=groups)
+        .exclude(collection_id__in=management.managed_ids)
+        .values_list("group_id", flat=True)
+    )
+    return {group for group in groups if group.pk not in unmanaged_groups}
+
+
+def collection_levels_allowed(actor: Actor, collection_ids: Iterable[UUID]) -> set[UUID]:
+    """Of these collections, those on which `actor` may give or change a member's level:
+    the ones it manages (all of them with the collections capability)."""
+    management = collection_management(actor)
+    return {pk for pk in collection_ids if management.may_manage(pk)}
+
+
+def may_change_own_groups(actor: Actor) -> bool:
+    """Joining or leaving a group changes one's own collection access: only for those who
+    manage every collection anyway, so a group manager cannot grant themselves more."""
+    return actor.can(Capability.COLLECTIONS_MANAGE)
+
+
+def collections_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Like `org_view(Capability.COLLECTIONS_MANAGE)`, but also lets in members who "can
+    manage" some collection; 403 for everyone else related to the org.
+
+    The view receives `actor`, `org` and `management` (a `CollectionManagement`).
+    """
+
+    @wraps(view)
+    def inner(request: HttpRequest, *args, actor: Actor, org: Organization, **kwargs):
+        management = collection_management(actor)
+        if not management.manages_any:
+            raise PermissionDenied
+        return view(request, *args, actor=actor, org=org, management=management, **kwargs)
+
+    wrapper = org_view(Capability.ORG_VIEW)(inner)
+    wrapper.required_capability = Capability.COLLECTIONS_MANAGE  # or "can manage" on one
+    return wrapper
 
 
 def vault_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

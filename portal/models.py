@@ -82,6 +82,8 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # Set when the one reminder went out (a periodic job, 3 days after the email).
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -100,6 +102,11 @@ class Invitation(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.used_at is None and self.expires_at > timezone.now()
+
+    @property
+    def is_expired(self) -> bool:
+        """Unused and past its lifetime: the list shows "expired"; a resend issues a new one."""
+        return self.used_at is None and self.expires_at <= timezone.now()
 
 
 class EventType(models.TextChoices):
@@ -120,6 +127,7 @@ class EventType(models.TextChoices):
     MEMBER_REVOKED = "member.revoked", "Member revoked"
     MEMBER_RESTORED = "member.restored", "Member restored"
     MEMBER_REMOVED = "member.removed", "Member removed"
+    MEMBER_LEFT = "member.left", "Member left organization"
     GROUP_CREATED = "group.created", "Group created"
     GROUP_UPDATED = "group.updated", "Group updated"
     GROUP_DELETED = "group.deleted", "Group deleted"
@@ -147,6 +155,7 @@ class EventType(models.TextChoices):
     ITEM_PASSWORD_REVEALED = "item.password_revealed", "Password revealed"
     ITEM_HIDDEN_FIELD_REVEALED = "item.hidden_field_revealed", "Hidden field revealed"
     ITEM_CARD_CODE_REVEALED = "item.card_code_revealed", "Card code revealed"
+    ITEM_CARD_NUMBER_REVEALED = "item.card_number_revealed", "Card number revealed"
     ITEM_TOTP_REVEALED = "item.totp_revealed", "TOTP revealed"
     ITEM_PASSWORD_COPIED = "item.password_copied", "Password copied"
     ITEM_MOVED = "item.moved", "Item moved"
@@ -155,6 +164,7 @@ class EventType(models.TextChoices):
     ITEM_DELETED = "item.deleted", "Item deleted"
     ITEM_DECRYPTION_FAILED = "item.decryption_failed", "Item failed to decrypt"
     IMPORT_COMPLETED = "import.completed", "Data imported"
+    VAULT_EXPORTED = "vault.exported", "Vault exported"
 
 
 class AppendOnlyError(RuntimeError):

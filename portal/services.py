@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
 from django.db import transaction
@@ -12,6 +13,8 @@ from django.utils import timezone
 from .models import Invitation
 
 INVITATION_LIFETIME = timedelta(days=5)
+# One reminder to those who have not accepted, this long after the invitation email.
+INVITATION_REMINDER_AFTER = timedelta(days=3)
 
 
 def hash_token(token: str) -> str:
@@ -35,12 +38,18 @@ def invitation_create(
     return invitation
 
 
-def invitation_issue_token(*, invitation: Invitation) -> str:
-    """A fresh 256-bit token; only its hash is stored, and any earlier token stops working."""
+def invitation_issue_token(*, invitation: Invitation, keep_expiry: bool = False) -> str:
+    """A fresh 256-bit token; only its hash is stored, and any earlier token stops working.
+    The invitation lives INVITATION_LIFETIME from now, unless `keep_expiry` (a reminder)."""
     token = secrets.token_urlsafe(32)
     invitation.token_hash = hash_token(token)
-    invitation.expires_at = timezone.now() + INVITATION_LIFETIME
-    invitation.save(update_fields=["token_hash", "expires_at"])
+    fields = ["token_hash"]
+    if not keep_expiry:
+        # A new life (a first email or a resend), with its own reminder to come.
+        invitation.expires_at = timezone.now() + INVITATION_LIFETIME
+        invitation.reminded_at = None
+        fields += ["expires_at", "reminded_at"]
+    invitation.save(update_fields=fields)
     return token
 
 
@@ -48,9 +57,16 @@ def invitation_find(token: str) -> Invitation | None:
     """The invitation a token opens, usable or not; None for an unknown token."""
     if not token or len(token) > 128:
         return None
+    return invitation_find_by_token_hash(hash_token(token))
+
+
+def invitation_find_by_token_hash(token_hash: str) -> Invitation | None:
+    """As invitation_find, from the hash that the session keeps instead of the token."""
+    if not token_hash:
+        return None
     return (
         Invitation.objects.select_related("membership__org", "provider_user__provider")
-        .filter(token_hash=hash_token(token))
+        .filter(token_hash=token_hash)
         .first()
     )
 
@@ -63,8 +79,51 @@ def invitation_mark_used(*, invitation: Invitation) -> bool:
     return updated == 1
 
 
+def invitations_due_a_reminder():
+    """Invitations emailed at least INVITATION_REMINDER_AFTER ago, still unused and unexpired,
+    whose invitee is still only invited, and not reminded yet. A token's email went out when
+    it was issued, which set `expires_at` to then + INVITATION_LIFETIME."""
+    from django.db.models import Q
+
+    from clients.models import MemberStatus
+    from providers.models import ProviderUserStatus
+
+    now = timezone.now()
+    sent_before = now - INVITATION_REMINDER_AFTER
+    return Invitation.objects.filter(
+        Q(membership__status=MemberStatus.INVITED)
+        | Q(provider_user__status=ProviderUserStatus.INVITED),
+        token_hash__isnull=False,
+        used_at__isnull=True,
+        reminded_at__isnull=True,
+        expires_at__gt=now,
+        expires_at__lte=sent_before + INVITATION_LIFETIME,
+    )
+
+
+def invitation_claim_reminder(*, invitation_id) -> bool:
+    """Mark the invitation reminded; False when it already was (or is no longer due), so
+    two runs of the job, or two workers, never send the reminder twice."""
+    if not invitations_due_a_reminder().filter(pk=invitation_id).exists():
+        return False
+    # A plain conditional UPDATE: a concurrent claim waits for the row and then finds
+    # reminded_at set, so exactly one claim wins.
+    claimed = Invitation.objects.filter(pk=invitation_id, reminded_at__isnull=True).update(
+        reminded_at=timezone.now()
+    )
+    return claimed == 1
+
+
 class InvitationError(Exception):
     """An invitation that cannot be accepted; the message says why and what to do."""
+
+
+def wrong_account_message(user) -> str:
+    # Never the invited address: whoever holds the link may not be the person invited.
+    return (
+        "This invitation was sent to another email address than the one you are signed in "
+        f"with ({user.email}). Sign out, then open the link from the email again."
+    )
 
 
 @transaction.atomic
@@ -83,10 +142,7 @@ def invitation_accept(*, invitation: Invitation, user) -> None:
     from .models import EventType
 
     if user.email.lower() != invitation.email.lower():
-        raise InvitationError(
-            f"This invitation is for {invitation.email}, but you are signed in as {user.email}. "
-            "Sign out and open the link again."
-        )
+        raise InvitationError(wrong_account_message(user))
     if not invitation_mark_used(invitation=invitation):
         raise InvitationError(
             "This invitation has already been used or has expired. Ask for a new one."
@@ -122,28 +178,34 @@ def invitation_accept(*, invitation: Invitation, user) -> None:
 TWO_STEP_DEVICE_NAME = "Authenticator app"
 
 
-def two_step_begin(*, user):
-    """The unconfirmed authenticator whose key the setup page shows (one per user)."""
+@transaction.atomic
+def two_step_enable(*, user, key: str, token: str):
+    """Turn two-step login on with the key the setup page showed, once its code is right.
+
+    The setup page writes nothing (its key travels signed in the page); this creates the
+    one confirmed authenticator. None when the code is wrong, or two-step login is on.
+    """
+    from django.contrib.auth import get_user_model
+    from django_otp.oath import TOTP
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    return device or TOTPDevice.objects.create(
-        user=user, name=TWO_STEP_DEVICE_NAME, confirmed=False
-    )
-
-
-@transaction.atomic
-def two_step_confirm(*, user, device, token: str) -> bool:
-    """Turn two-step login on once the app shows a right code. False for a wrong code."""
     from .events import record_event
     from .models import EventType
 
-    if device.user_id != user.pk or device.confirmed or not device.verify_token(token):
-        return False
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
+    get_user_model().objects.select_for_update().only("pk").get(pk=user.pk)  # one at a time
+    devices = TOTPDevice.objects.filter(user=user)
+    if devices.filter(confirmed=True).exists():
+        return None
+    device = TOTPDevice(user=user, name=TWO_STEP_DEVICE_NAME, key=key, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not (token.isascii() and token.isdigit()) or not totp.verify(int(token), device.tolerance):
+        return None
+    device.last_t = totp.t()  # the code just used cannot also sign in
+    devices.delete()  # unconfirmed rows that earlier versions of the setup page wrote
+    device.save()
     record_event(EventType.USER_TWO_STEP_ENABLED, user=user, obj=user)
-    return True
+    return device
 
 
 @transaction.atomic

@@ -4,10 +4,14 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import reverse
 
+from .accounts import invitation_url
 from .models import Invitation
-from .services import invitation_issue_token
+from .services import (
+    invitation_claim_reminder,
+    invitation_issue_token,
+    invitations_due_a_reminder,
+)
 
 
 def send_templated_email(*, template: str, to: str, context: dict) -> None:
@@ -42,7 +46,46 @@ def send_invitation(invitation_id: str) -> None:
         context={
             "invitation": invitation,
             "target_name": target,
-            "accept_url": settings.PORTAL_BASE_URL.rstrip("/")
-            + reverse("invitation_accept", kwargs={"token": token}),
+            "accept_url": invitation_url(token),
+        },
+    )
+
+
+@shared_task
+def send_invitation_reminders() -> int:
+    """Run by Celery beat: one reminder per invitation, 3 days after its email, to invitees
+    who have not accepted. Each is claimed before it is sent, so none goes out twice."""
+    sent = 0
+    for invitation_id in invitations_due_a_reminder().values_list("pk", flat=True).iterator():
+        if invitation_claim_reminder(invitation_id=invitation_id):
+            send_invitation_reminder(str(invitation_id))
+            sent += 1
+    return sent
+
+
+def send_invitation_reminder(invitation_id: str) -> None:
+    """The reminder carries a fresh link (the earlier one stops working, as with a resend)
+    but the invitation keeps its expiry: a reminder does not extend it."""
+    invitation = (
+        Invitation.objects.select_related(
+            "membership__org", "provider_user__provider", "invited_by"
+        )
+        .filter(pk=invitation_id, used_at__isnull=True)
+        .first()
+    )
+    if invitation is None or not invitation.is_usable:
+        return
+    token = invitation_issue_token(invitation=invitation, keep_expiry=True)
+    if invitation.membership_id:
+        target = invitation.membership.org.name
+    else:
+        target = invitation.provider_user.provider.name
+    send_templated_email(
+        template="invitation_reminder",
+        to=invitation.email,
+        context={
+            "invitation": invitation,
+            "target_name": target,
+            "accept_url": invitation_url(token),
         },
     )

@@ -2,54 +2,56 @@
 
 from base64 import b32encode
 
+from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.timesince import timesince
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients.selectors import org_list_for_user
 from providers.selectors import provider_list_for_user
 
-from .forms import NewAccountForm, TwoStepConfirmForm, TwoStepDisableForm
+from .accounts import token_url_page
+from .forms import NewAccountForm, TwoStepDisableForm, TwoStepEnableForm
 from .selectors import two_step_device
 from .services import (
     InvitationError,
     invitation_accept,
     invitation_find,
-    two_step_begin,
-    two_step_confirm,
+    invitation_find_by_token_hash,
     two_step_disable,
+    two_step_enable,
+    wrong_account_message,
 )
+from .two_step import second_step_passed
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
 def two_step(request):
-    """Turn two-step login on (scan or type the key, confirm a code) or off (password)."""
+    """Turn two-step login on (add the key to an app, confirm a code) or off (password, code)."""
     device = two_step_device(request.user)
     if device is not None:
-        form = TwoStepDisableForm(request.POST or None, request=request)
-        if request.method == "POST" and form.is_valid():
-            two_step_disable(user=request.user)
-            messages.success(request, "Two-step login is off.")
-            return redirect("two_step")
-        return render(request, "registration/two_step.html", {"enabled": True, "form": form})
-    pending = two_step_begin(user=request.user)
-    form = TwoStepConfirmForm(request.POST or None)
+        return _two_step_off(request, device)
+    form = TwoStepEnableForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         token = "".join(form.cleaned_data["token"].split())
-        if not pending.verify_is_allowed()[0]:
-            form.add_error("token", "Too many wrong codes. Wait a minute, then try again.")
-        elif two_step_confirm(user=request.user, device=pending, token=token):
+        device = two_step_enable(user=request.user, key=form.key, token=token)
+        if device is not None:
+            second_step_passed(request, device)
             messages.success(request, "Two-step login is on. You will need a code to sign in.")
             return redirect("two_step")
-        else:
-            form.add_error("token", "That code is not right. Enter the code your app shows now.")
+        form.add_error("token", "That code is not right. Enter the code your app shows now.")
+    pending = TOTPDevice(user=request.user, key=form.key)  # never saved: only shown
     context = {
         "enabled": False,
         "form": form,
@@ -57,6 +59,15 @@ def two_step(request):
         "config_url": pending.config_url,
     }
     return render(request, "registration/two_step.html", context)
+
+
+def _two_step_off(request, device):
+    form = TwoStepDisableForm(request.POST or None, request=request, device=device)
+    if request.method == "POST" and form.is_valid():
+        two_step_disable(user=request.user)
+        messages.success(request, "Two-step login is off.")
+        return redirect("two_step")
+    return render(request, "registration/two_step.html", {"enabled": True, "form": form})
 
 
 def _grouped(key: str) -> str:
@@ -76,22 +87,59 @@ def home(request):
     return render(request, "portal/home.html", {"providers": providers, "orgs": orgs})
 
 
-@require_http_methods(["GET", "POST"])
-def invitation_accept_view(request, token: str):
-    invitation = invitation_find(token)
+# The session keeps the hash of the token that the link carried, never the token.
+INVITATION_SESSION_KEY = "invitation_token_hash"
+
+
+@token_url_page
+@require_GET
+def invitation_open(request):
+    """The emailed link, /invitations/open/?token=...: remember it, then drop it from the URL."""
+    invitation = invitation_find(request.GET.get("token", ""))
     if invitation is None:
-        return render(request, "portal/invitation_invalid.html", {"reason": "unknown"}, status=404)
+        return _invitation_refused(request, "unknown", status=404)
     if not invitation.is_usable:
-        return render(request, "portal/invitation_invalid.html", {"reason": "used"}, status=410)
+        return _invitation_refused(request, "used", status=410)
+    request.session[INVITATION_SESSION_KEY] = invitation.token_hash
+    return redirect("invitation_accept")
+
+
+@token_url_page
+@require_GET
+def invitation_link_in_path(request, token: str):
+    """A link with the token in its path (the old form) is not looked up: paths get logged."""
+    return _invitation_refused(request, "path", status=404)
+
+
+def _invitation_refused(request, reason: str, *, status: int):
+    return render(request, "portal/invitation_invalid.html", {"reason": reason}, status=status)
+
+
+def _invitation_opened_in_session(request):
+    """(the usable invitation whose link this session opened, None) or (None, a refusal)."""
+    token_hash = request.session.get(INVITATION_SESSION_KEY, "")
+    invitation = invitation_find_by_token_hash(token_hash)
+    if invitation is not None and invitation.is_usable:
+        return invitation, None
+    request.session.pop(INVITATION_SESSION_KEY, None)
+    if not token_hash:
+        return None, _invitation_refused(request, "no_link", status=404)
+    if invitation is None:  # sent again since: the older link stopped working
+        return None, _invitation_refused(request, "unknown", status=404)
+    return None, _invitation_refused(request, "used", status=410)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_accept_view(request):
+    invitation, refusal = _invitation_opened_in_session(request)
+    if refusal is not None:
+        return refusal
     user = request.user if request.user.is_authenticated else None
     if user is not None and user.email.lower() != invitation.email.lower():
         # Say so before the visitor does anything; the service refuses it anyway.
-        messages.error(
-            request,
-            f"This invitation is for {invitation.email}, but you are signed in as {user.email}. "
-            "Sign out and open the link again.",
-        )
-        return render(request, "portal/invitation_invalid.html", {"reason": "account"}, status=403)
+        messages.error(request, wrong_account_message(user))
+        return _invitation_refused(request, "account", status=403)
     existing = get_user_model().objects.filter(email__iexact=invitation.email).first()
     form = None
     if user is None and existing is not None and existing.has_usable_password():
@@ -109,6 +157,7 @@ def invitation_accept_view(request, token: str):
             return render(
                 request, "portal/invitation_accept.html", {"invitation": invitation, "form": form}
             )
+        request.session.pop(INVITATION_SESSION_KEY, None)
         if not request.user.is_authenticated:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         if invitation.provider_user_id:
@@ -144,3 +193,13 @@ def healthz(request):
 
 def csrf_failure(request, reason: str = ""):
     return render(request, "403_csrf.html", status=403)
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked sign-in (AXES_LOCKOUT_CALLABLE): how long, in words."""
+    cool_off = get_cool_off(request)
+    now = timezone.now()
+    context = {"cool_off": timesince(now, now + cool_off) if cool_off else None}
+    return render(
+        request, "registration/locked_out.html", context, status=settings.AXES_HTTP_RESPONSE_CODE
+    )

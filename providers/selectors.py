@@ -234,6 +234,11 @@ class ClientTotals:
     pending_invitations: int
     without_two_step: int
 
+    @property
+    def expired_invitations(self) -> int:
+        """Invited members whose every link has expired: to resend from the members page."""
+        return max(self.invited - self.pending_invitations, 0)
+
 
 def client_totals_for_actor(*, actor: ProviderActor) -> ClientTotals:
     """The dashboard's totals over every client the actor reaches, in one query.

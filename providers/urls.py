@@ -4,6 +4,11 @@ from . import views
 
 urlpatterns = [
     path("<uuid:provider_id>/", views.dashboard, name="provider_dashboard"),
+    path(
+        "<uuid:provider_id>/banner/dismiss/",
+        views.banner_dismiss,
+        name="provider_banner_dismiss",
+    ),
     # Provider users
     path("<uuid:provider_id>/users/", views.provider_users, name="provider_users"),
     path(
@@ -77,5 +82,10 @@ urlpatterns = [
         "<uuid:provider_id>/client-events/",
         views.client_events,
         name="provider_client_events",
+    ),
+    path(
+        "<uuid:provider_id>/client-events/export/",
+        views.client_events_export,
+        name="provider_client_events_export",
     ),
 ]

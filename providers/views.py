@@ -12,16 +12,24 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients.models import Organization
+from clients.selectors.events import (
+    EVENT_CSV_HEADER,
+    event_csv_cells,
+    event_rows,
+    event_rows_streamed,
+)
 from portal.access import (
     ProviderActor,
     ProviderCapability,
     provider_user_can_be_scoped,
     provider_view,
 )
+from portal.context_processors import DISMISSED_BANNERS_SESSION_KEY
 from portal.csv import csv_response
 from portal.pagination import paginate, search_term
 
@@ -125,7 +133,6 @@ def dashboard(request: HttpRequest, *, actor, provider) -> HttpResponse:
         page=page,
         search=search,
         sort=sort,
-        sort_choices=selectors.DASHBOARD_SORTS.items(),
         extra_query=_query(sort=sort if sort != selectors.DEFAULT_SORT else ""),
         totals=selectors.client_totals_for_actor(actor=actor),
         # Named (and linked) only for those who may enter it.
@@ -133,6 +140,21 @@ def dashboard(request: HttpRequest, *, actor, provider) -> HttpResponse:
         limited_to_chosen_clients=not actor.reaches_all_clients,
     )
     return render(request, "providers/dashboard.html", context)
+
+
+@require_POST
+@provider_view(ProviderCapability.DASHBOARD_VIEW)
+def banner_dismiss(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    """Hide the one-admin banner of this provider for the rest of the session (no JS)."""
+    dismissed = request.session.get(DISMISSED_BANNERS_SESSION_KEY, [])
+    if str(provider.pk) not in dismissed:
+        request.session[DISMISSED_BANNERS_SESSION_KEY] = [*dismissed, str(provider.pk)]
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("provider_dashboard", kwargs={"provider_id": provider.pk})
+    return redirect(back)
 
 
 # --- Provider users --------------------------------------------------------------------
@@ -513,10 +535,32 @@ def client_events(request: HttpRequest, *, actor, provider) -> HttpResponse:
     form = _filter_form(request, actor, provider, with_users=False)
     clients = selectors.client_scope_for_actor(actor=actor)
     page = paginate(request, selectors.client_event_list(clients=clients, **form.filters()))
+    # Provider staff get no item links: the vault does not exist for them.
+    page.object_list = event_rows(page.object_list)
     context = provider_page_context(
         actor, provider, form=form, page=page, extra_query=_filter_query(form)
     )
     return render(request, "providers/client_events.html", context)
+
+
+CLIENT_EVENTS_CSV_HEADER = ["client", "client id", *EVENT_CSV_HEADER]
+
+
+@require_GET
+@provider_view(ProviderCapability.PROVIDER_EVENTS_VIEW)
+def client_events_export(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    """The merged client log as CSV, with the page's filters."""
+    form = _filter_form(request, actor, provider, with_users=False)
+    if form.is_bound and not form.is_valid():
+        url = reverse("provider_client_events", kwargs={"provider_id": provider.pk})
+        return redirect(f"{url}?{request.GET.urlencode()}")
+    clients = selectors.client_scope_for_actor(actor=actor)
+    events = selectors.client_event_list(clients=clients, **form.filters())
+    rows = (
+        (row.event.org.name if row.event.org else "", row.event.org_id, *event_csv_cells(row))
+        for row in event_rows_streamed(events)
+    )
+    return csv_response(_csv_filename(provider, "client-events"), CLIENT_EVENTS_CSV_HEADER, rows)
 
 
 def _filter_query(form) -> str:

@@ -95,6 +95,9 @@ class FieldSpec:
     multiline: bool = False
     choices: tuple[str, ...] = ()
     computed: bool = False  # derived by the portal, never typed
+    # Shown masked behind its own Reveal (audited), though not password-class: every level
+    # that reaches the item may reveal it. The card number, as in Bitwarden.
+    masked: bool = False
 
 
 def _short(name: str, label: str, **options: Any) -> FieldSpec:
@@ -111,7 +114,7 @@ TYPE_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     ItemType.CARD: (
         _short("cardholder_name", "Cardholder name"),
         _short("brand", "Brand", choices=CARD_BRANDS),
-        FieldSpec("number", "Number", CARD_NUMBER_MAX),
+        FieldSpec("number", "Number", CARD_NUMBER_MAX, masked=True),
         FieldSpec("exp_month", "Expiry month", 2, choices=tuple(f"{m:02d}" for m in range(1, 13))),
         FieldSpec("exp_year", "Expiry year", 4),
         FieldSpec("code", "Security code", CARD_CODE_MAX, secret=True),
@@ -148,6 +151,10 @@ ALL_TYPE_FIELD_NAMES = frozenset(spec.name for specs in TYPE_FIELDS.values() for
 
 def field_specs(item_type: str) -> tuple[FieldSpec, ...]:
     return TYPE_FIELDS[ItemType(item_type)]
+
+
+def masked_field_names(item_type: str) -> frozenset[str]:
+    return frozenset(spec.name for spec in field_specs(item_type) if spec.masked)
 
 
 def secret_field_names(item_type: str) -> frozenset[str]:

@@ -77,7 +77,7 @@ def _type_rows(content, grant, *, reprompt: bool, revealed: dict[str, str]) -> l
             continue  # shown as one "Expiry" row below
         if spec.secret and not grant.can_see_secrets:
             rows.append(DisplayRow(spec.label, None, withheld=True))
-        elif spec.secret and value:
+        elif (spec.secret or spec.masked) and value:
             rows.append(
                 DisplayRow(
                     spec.label,

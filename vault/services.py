@@ -26,6 +26,7 @@ from portal.models import EventType
 from .content import (
     CustomFieldKind,
     ItemContent,
+    masked_field_names,
     secret_field_names,
     with_password_history,
     with_ssh_fingerprint,
@@ -353,6 +354,7 @@ _REVEAL_EVENTS = {
     "password": EventType.ITEM_PASSWORD_REVEALED,
     "totp": EventType.ITEM_TOTP_REVEALED,
     "code": EventType.ITEM_CARD_CODE_REVEALED,
+    "number": EventType.ITEM_CARD_NUMBER_REVEALED,
     "private_key": EventType.ITEM_PASSWORD_REVEALED,
     "custom": EventType.ITEM_HIDDEN_FIELD_REVEALED,
     "history": EventType.ITEM_PASSWORD_REVEALED,
@@ -378,8 +380,11 @@ def secret_value(content: ItemContent, target: str) -> str | None:
 
 
 def item_secret_reveal(*, grant: ItemGrant, content: ItemContent, target: str) -> str:
-    """Return one secret to show, and record that it was shown."""
-    value = secret_value(content, target) if grant.can_see_secrets else None
+    """Return one secret (or masked value) to show, and record that it was shown."""
+    if target in masked_field_names(content.type):
+        value = content.get(target) or None  # masked for the eye, not password-class
+    else:
+        value = secret_value(content, target) if grant.can_see_secrets else None
     if value is None:
         raise VaultError("There is no such secret on this item, or your access does not show it.")
     kind = target.partition(":")[0]
@@ -395,16 +400,6 @@ def item_password_copy(*, grant: ItemGrant, content: ItemContent) -> str:
         raise VaultError("This item has no password you can copy.")
     record_org_event(EventType.ITEM_PASSWORD_COPIED, actor=grant.actor, obj=Item(pk=grant.item_id))
     return value
-
-
-def item_totp_code_record(*, grant: ItemGrant) -> None:
-    """A fresh TOTP code was sent to the browser (the countdown ran out)."""
-    record_org_event(
-        EventType.ITEM_TOTP_REVEALED,
-        actor=grant.actor,
-        obj=Item(pk=grant.item_id),
-        details={"field": "totp_code"},
-    )
 
 
 def item_view_record(*, grant: ItemGrant) -> None:

@@ -10,7 +10,6 @@ urlpatterns = [
     path("new/<str:item_type>/", views.item_new, name="vault_item_new"),
     path("items/<uuid:item_id>/", views.item_detail, name="vault_item_detail"),
     path("items/<uuid:item_id>/edit/", views.item_edit, name="vault_item_edit"),
-    path("items/<uuid:item_id>/reveal/", views.item_reveal, name="vault_item_reveal"),
     path("items/<uuid:item_id>/copy/", views.item_copy_password, name="vault_item_copy"),
     path("items/<uuid:item_id>/totp/", views.item_totp, name="vault_item_totp"),
     path("items/<uuid:item_id>/favorite/", views.item_favorite, name="vault_item_favorite"),

@@ -43,7 +43,6 @@ from .services import (
     item_password_copy,
     item_restore,
     item_secret_reveal,
-    item_totp_code_record,
     item_trash,
     item_unreadable_record,
     item_update,
@@ -329,27 +328,27 @@ def _form_page(
 
 
 @never_cache
+@sensitive_post_parameters()
 @vault_view
-@require_GET
+@require_http_methods(["GET", "POST"])
 @answers_unreadable
 def item_detail(request, item_id: UUID, *, actor, org, access):
-    """The item, secrets masked, audited as viewed. An item whose stored data fails to
-    open answers our own page with 409 Conflict (see `UNREADABLE_STATUS`), never a 500."""
+    """GET: the item, secrets masked, audited as viewed (once: the TOTP code it shows and
+    its countdown's refreshes are part of the view). POST `field=<target>`: reveal one
+    secret, its own audited request, answered with the item page at the item's own
+    address (no /reveal/ URL left in the address bar; the value is only in this response,
+    never in the session or the database). An item whose stored data fails to open
+    answers our own page with 409 Conflict (see `UNREADABLE_STATUS`), never a 500."""
     found = _found_or_404(access, item_id)
     content = open_item(found.grant, found.item, KeyChain(org.pk))
+    if request.method == "POST":
+        return _reveal(request, actor, org, found, content)
     item_view_record(grant=found.grant)
     return _detail_page(request, actor, org, found, content)
 
 
-@never_cache
-@sensitive_post_parameters()
-@vault_view
-@require_POST
-@answers_unreadable
-def item_reveal(request, item_id: UUID, *, actor, org, access):
-    """Show one secret: a separate, audited request that answers the page with it shown."""
-    found = _found_or_404(access, item_id)
-    content = open_item(found.grant, found.item, KeyChain(org.pk))
+def _reveal(request, actor, org, found, content) -> HttpResponse:
+    """Show one secret: the item page with only that value shown (after the re-prompt)."""
     if found.item.reprompt and not _account_password_ok(request):
         error = "That is not your account password. Nothing was shown."
         return _detail_page(request, actor, org, found, content, error=error, status=403)
@@ -380,9 +379,6 @@ def _detail_page(
 ) -> HttpResponse:
     grant = found.grant
     display = item_display(content, grant, reprompt=found.item.reprompt, revealed=revealed or {})
-    if display.totp is not None:
-        # A code derived from the authenticator key reaches the page: audited like the key.
-        item_totp_code_record(grant=grant)
     context = org_page_context(
         actor,
         org,
@@ -424,7 +420,8 @@ def item_copy_password(request, item_id: UUID, *, actor, org, access):
 @require_POST
 @answers_unreadable
 def item_totp(request, item_id: UUID, *, actor, org, access):
-    """For the countdown: the next TOTP code as JSON, audited as "TOTP revealed"."""
+    """For the countdown: the next TOTP code as JSON. Part of the item's view (audited
+    once, when the page opened); "TOTP revealed" is for revealing the key itself."""
     found = _found_or_404(access, item_id)
     if found.item.reprompt or not found.grant.can_see_secrets:
         return JsonResponse({"error": "Reload the page to see a new code."}, status=403)
@@ -432,7 +429,6 @@ def item_totp(request, item_id: UUID, *, actor, org, access):
     code = current_code(content.get("totp"))
     if code is None:
         return JsonResponse({"error": "This item has no usable authenticator key."}, status=404)
-    item_totp_code_record(grant=found.grant)
     return JsonResponse(
         {"code": code.code, "remaining": code.seconds_remaining, "period": code.period}
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from ..selectors.events import OBJECT_TYPES, ORG_EVENT_TYPES
+
 
 class EventFilterForm(forms.Form):
     """A date range for an event log; both ends optional and inclusive."""
@@ -27,3 +29,23 @@ class EventFilterForm(forms.Form):
         if not self.is_valid():
             return {}
         return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class OrgEventFilterForm(EventFilterForm):
+    """The org log's filters: date range, who did it, what happened, and to what."""
+
+    actor_email = forms.CharField(label="By (email)", required=False, max_length=254)
+    type = forms.ChoiceField(label="Event", required=False)
+    object_type = forms.ChoiceField(label="Object type", required=False)
+    object_id = forms.CharField(label="Object id", required=False, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = [("", "Any event"), *ORG_EVENT_TYPES]
+        self.fields["object_type"].choices = [("", "Any object"), *OBJECT_TYPES.items()]
+
+    def clean_actor_email(self) -> str:
+        return self.cleaned_data["actor_email"].strip()
+
+    def clean_object_id(self) -> str:
+        return self.cleaned_data["object_id"].strip()

@@ -24,7 +24,7 @@ def test_org_event_log_lists_this_orgs_events_with_a_date_range(world, login):
     factories.EventFactory(org=world.other_org, type=EventType.GROUP_DELETED)
     client = login(world.alice)
     url = reverse("org_events", args=[world.org.pk])
-    types = lambda **p: [e.type for e in client.get(url, p).context["page"].object_list]  # noqa: E731
+    types = lambda **p: [r.event.type for r in client.get(url, p).context["page"].object_list]  # noqa: E731
     assert types() == [EventType.GROUP_CREATED, EventType.COLLECTION_CREATED]
     since = (timezone.localdate() - timedelta(days=7)).isoformat()
     assert types(start=since) == [EventType.GROUP_CREATED]
@@ -88,5 +88,56 @@ def test_overview_shows_the_checklist_with_links_to_the_pages(world, login):
 
 
 def test_checklist_is_for_managers_only(world, login):
-    response = login(world.bob).get(reverse("org_overview", args=[world.org.pk]))
-    assert response.context["onboarding"] is None
+    custom_with_logs = factories.MembershipFactory(
+        org=world.org, role=MemberRole.CUSTOM, can_access_event_logs=True
+    ).user
+    response = login(custom_with_logs).get(reverse("org_overview", args=[world.org.pk]))
+    assert response.status_code == 200 and response.context["onboarding"] is None
+
+
+def test_a_step_without_a_page_says_so_instead_of_linking(world, login):
+    response = login(world.alice).get(reverse("org_overview", args=[world.org.pk]))
+    content = response.content.decode()
+    steps = {step.label: step for step in response.context["onboarding"]}
+    policies = steps["Configure policies"]
+    assert policies.url is None and not policies.available  # no policies page yet
+    assert (
+        'Configure policies <small class="hint">(not available in the portal yet)</small>'
+        in content
+    )
+    for label in ("Create collections", "Create groups", "Invite users", "Confirm users"):
+        assert steps[label].available and steps[label].url
+    assert steps["Confirm users"].url == reverse("org_members", args=[world.org.pk])
+    assert steps["Create collections"].url == reverse("org_collections", args=[world.org.pk])
+    # Every link goes to a page that answers.
+    for step in steps.values():
+        if step.url:
+            assert login(world.alice).get(step.url).status_code == 200, step.label
+
+
+def test_a_plain_user_opens_the_org_on_their_vault(world, login):
+    vault = reverse("vault_item_list", args=[world.org.pk])
+    overview = reverse("org_overview", args=[world.org.pk])
+    bob = login(world.bob)
+    response = bob.get(overview)
+    assert response.status_code == 302 and response["Location"] == vault
+    # bob belongs to one org: home takes him there, which is his vault.
+    landing = bob.get(reverse("home"), follow=True)
+    assert landing.redirect_chain[-1][0] == vault
+    page = landing.content.decode()
+    assert f'href="{overview}"' not in page  # no sidebar link that would only bounce
+    assert reverse("org_leave", args=[world.org.pk]) in page  # leaving stays reachable
+    for runner in (world.alice, world.org_admin, world.custom, world.provider_admin):
+        response = login(runner).get(overview)
+        assert response.status_code == 200, runner
+        assert f'href="{overview}"' in response.content.decode()
+
+
+def test_a_member_who_manages_a_collection_keeps_the_overview(world, login):
+    from clients.models import AccessLevel
+
+    member = factories.MembershipFactory(org=world.org, role=MemberRole.USER)
+    factories.CollectionMemberGrantFactory(
+        collection=world.collection, membership=member, level=AccessLevel.MANAGE
+    )
+    assert login(member.user).get(reverse("org_overview", args=[world.org.pk])).status_code == 200

@@ -80,3 +80,34 @@ def test_dashboard_fits_a_1280_pixel_wide_screen(browser, browser_login, live_se
         assert widths[0] <= widths[1], (box, widths)
     members = page.locator("table.list tbody tr").first.locator("td").nth(2).inner_text()
     assert members == "3 confirmed\n1 to confirm · 1 invited · 1 revoked"
+
+
+def test_dashboard_table_scrolls_within_its_box_on_a_narrow_screen(
+    browser, browser_login, live_server
+):
+    """At 820 px the table does not fit: it scrolls inside its own box, nothing is cut off
+    and the page itself does not scroll sideways; headers stay on one line."""
+    provider = factories.ProviderFactory(name="Narrow MSP")
+    admin = factories.ProviderUserFactory(provider=provider, role=ProviderRole.ADMIN).user
+    factories.OrganizationFactory(
+        name="Northwind Traders International Holdings", seats=250, provider=provider
+    )
+    page = browser_login(admin)
+    page.set_viewport_size({"width": 820, "height": 900})
+    page.goto(f"{live_server.url}/providers/{provider.pk}/")
+    box = page.evaluate(
+        "(() => { const b = document.querySelector('.table-scroll');"
+        " return [b.scrollWidth, b.clientWidth, getComputedStyle(b).overflowX]; })()"
+    )
+    assert box[2] == "auto"
+    page_widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert page_widths[0] <= page_widths[1], page_widths
+    # The last column is reachable by scrolling the box.
+    page.evaluate("document.querySelector('.table-scroll').scrollLeft = 10000")
+    assert page.locator("table.list th").last.is_visible()
+    heights = page.evaluate(
+        "Array.from(document.querySelectorAll('table.list thead th')).map(th => th.clientHeight)"
+    )
+    assert max(heights) == min(heights), heights  # no header wraps onto a second line

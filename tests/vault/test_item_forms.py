@@ -346,7 +346,7 @@ def test_vault_link_in_the_sidebar_for_members_only(vault_world, login):
     w = vault_world
     link = vault_url("item_list", w.org).encode()
     overview = reverse("org_overview", args=[w.org.pk])
-    assert link in login(w.bob).get(overview).content
+    assert link in login(w.bob).get(overview, follow=True).content
     assert link not in login(w.provider_admin).get(overview).content
 
 

@@ -57,7 +57,7 @@ def test_each_reveal_is_a_request_that_shows_one_secret(
     vault_world, login, target, secret, event_type
 ):
     w = vault_world
-    response = login(w.alice).post(vault_url("item_reveal", w.org, w.item), {"field": target})
+    response = login(w.alice).post(vault_url("item_detail", w.org, w.item), {"field": target})
     assert response.status_code == 200
     assert secret in response.content
     others = {PASSWORD, TOTP_KEY, PIN} - {secret}
@@ -77,10 +77,66 @@ def test_card_code_reveal(vault_world, login):
     )
     client = login(w.alice)
     assert b"c0de-987" not in client.get(vault_url("item_detail", w.org, card)).content
-    response = client.post(vault_url("item_reveal", w.org, card), {"field": "code"})
+    response = client.post(vault_url("item_detail", w.org, card), {"field": "code"})
     assert b"c0de-987" in response.content
     [event] = events(EventType.ITEM_CARD_CODE_REVEALED)
     assert event.object_id == str(card.pk) and event.details == {"field": "code"}
+
+
+CARD_NUMBER = "4111 1111 1111 1111"
+
+
+def card_item(w):
+    content = ItemContent(
+        type=ItemType.CARD, name="Card", fields={"number": CARD_NUMBER, "code": "c0de-987"}
+    )
+    return make_item(w.alice, w.org, [w.collection], content)
+
+
+def test_the_card_number_is_masked_with_its_own_reveal(vault_world, login):
+    w = vault_world
+    card = card_item(w)
+    client = login(w.alice)
+    page = client.get(vault_url("item_detail", w.org, card)).content.decode()
+    assert CARD_NUMBER not in page
+    assert page.count('name="field" value="number"') == 1  # its own Reveal button
+    response = client.post(vault_url("item_detail", w.org, card), {"field": "number"})
+    content = response.content.decode()
+    assert CARD_NUMBER in content and "c0de-987" not in content  # one value at a time
+    [event] = events(EventType.ITEM_CARD_NUMBER_REVEALED)
+    assert event.object_id == str(card.pk) and event.details == {"field": "number"}
+
+
+def test_except_passwords_may_reveal_the_card_number_but_not_its_code(vault_world, login):
+    """The number is masked for the eye, not password-class (Bitwarden's rule)."""
+    w = vault_world
+    card = card_item(w)
+    w.bob.memberships.get().collection_grants.update(level=AccessLevel.VIEW_EXCEPT_PASSWORDS)
+    client = login(w.bob)
+    assert CARD_NUMBER not in client.get(vault_url("item_detail", w.org, card)).content.decode()
+    number = client.post(vault_url("item_detail", w.org, card), {"field": "number"})
+    assert CARD_NUMBER in number.content.decode()
+    code = client.post(vault_url("item_detail", w.org, card), {"field": "code"})
+    assert code.status_code == 400 and b"c0de-987" not in code.content
+
+
+def test_reveal_answers_at_the_items_own_address(vault_world, login):
+    """The reveal form posts to the item page itself, so the address bar keeps the item's
+    URL; the value is in that response only, never in the session."""
+    w = vault_world
+    client = login(w.alice)
+    url = vault_url("item_detail", w.org, w.item)
+    page = client.get(url).content.decode()
+    assert f'<form method="post" action="{url}" class="inline reveal">' in page
+    assert "/reveal/" not in page
+    response = client.post(url, {"field": "password"})
+    assert response.status_code == 200 and PASSWORD in response.content
+    assert response.wsgi_request.path == url
+    session = client.session
+    assert all(PASSWORD.decode() not in str(value) for value in session.values())
+    # A reload (GET) shows the page masked again.
+    assert PASSWORD not in client.get(url).content
+    assert len(events(EventType.ITEM_PASSWORD_REVEALED)) == 1
 
 
 def test_password_history_entries_reveal_one_at_a_time(vault_world, login):
@@ -98,7 +154,7 @@ def test_password_history_entries_reveal_one_at_a_time(vault_world, login):
     client = login(w.alice)
     page = client.get(vault_url("item_detail", w.org, w.item))
     assert b"Password history" in page.content and PASSWORD not in page.content
-    response = client.post(vault_url("item_reveal", w.org, w.item), {"field": "history:0"})
+    response = client.post(vault_url("item_detail", w.org, w.item), {"field": "history:0"})
     assert PASSWORD in response.content
 
 
@@ -109,7 +165,7 @@ def test_password_history_entries_reveal_one_at_a_time(vault_world, login):
 )
 def test_unknown_reveal_target_is_a_clear_400(vault_world, login, target):
     w = vault_world
-    response = login(w.alice).post(vault_url("item_reveal", w.org, w.item), {"field": target})
+    response = login(w.alice).post(vault_url("item_detail", w.org, w.item), {"field": target})
     assert response.status_code == 400
     assert b"no such secret" in response.content
     shown = [EventType.ITEM_PASSWORD_REVEALED, EventType.ITEM_HIDDEN_FIELD_REVEALED]
@@ -132,8 +188,8 @@ def test_totp_refresh_answers_the_current_code(vault_world, login):
     data = response.json()
     assert data["code"] in codes_around_now(conftest.TOTP_SECRET) and 0 < data["remaining"] <= 30
     assert "no-store" in response["Cache-Control"]
-    [event] = events(EventType.ITEM_TOTP_REVEALED)
-    assert event.object_id == str(w.item.pk) and event.details == {"field": "totp_code"}
+    # A code is part of viewing the item: no "TOTP revealed" for each one the countdown shows.
+    assert not events(EventType.ITEM_TOTP_REVEALED)
 
 
 def codes_around_now(secret: str) -> set[str]:
@@ -143,13 +199,22 @@ def codes_around_now(secret: str) -> set[str]:
     return {totp_code(parameters, at=now + offset).code for offset in (-30, 0, 30)}
 
 
-def test_a_code_shown_on_the_item_page_is_audited(vault_world, login):
+def test_a_code_shown_on_the_item_page_is_audited_as_one_view(vault_world, login):
+    """Opening a login with a TOTP key records one "item viewed", however many codes the
+    countdown then shows; "TOTP revealed" is for revealing the key itself."""
     w = vault_world
-    page = login(w.alice).get(vault_url("item_detail", w.org, w.item))
+    client = login(w.alice)
+    page = client.get(vault_url("item_detail", w.org, w.item))
     code = re.search(rb'id="totp-code">(\d{6})<', page.content).group(1).decode()
     assert code in codes_around_now(conftest.TOTP_SECRET)
-    [event] = events(EventType.ITEM_TOTP_REVEALED)
-    assert event.object_id == str(w.item.pk) and event.details == {"field": "totp_code"}
+    for _ in range(3):
+        assert client.post(vault_url("item_totp", w.org, w.item)).status_code == 200
+    [viewed] = events(EventType.ITEM_VIEWED)
+    assert viewed.object_id == str(w.item.pk) and viewed.actor == w.alice
+    assert not events(EventType.ITEM_TOTP_REVEALED)
+    client.post(vault_url("item_detail", w.org, w.item), {"field": "totp"})
+    [revealed] = events(EventType.ITEM_TOTP_REVEALED)
+    assert revealed.details == {"field": "totp"} and TOTP_KEY not in page.content
 
 
 def test_no_code_shown_no_totp_event(vault_world, login):
@@ -177,9 +242,9 @@ def test_except_passwords_never_sends_secrets(except_passwords, login):
     assert b'id="totp-code"' not in page.content  # no code either: it is derived from the key
     responses = [
         page,
-        client.post(vault_url("item_reveal", w.org, w.item), {"field": "password"}),
-        client.post(vault_url("item_reveal", w.org, w.item), {"field": "custom:c1"}),
-        client.post(vault_url("item_reveal", w.org, w.item), {"field": "totp_code"}),
+        client.post(vault_url("item_detail", w.org, w.item), {"field": "password"}),
+        client.post(vault_url("item_detail", w.org, w.item), {"field": "custom:c1"}),
+        client.post(vault_url("item_detail", w.org, w.item), {"field": "totp_code"}),
         client.post(vault_url("item_copy", w.org, w.item)),
         client.post(vault_url("item_totp", w.org, w.item)),
         client.get(vault_url("item_edit", w.org, w.item)),
@@ -212,22 +277,21 @@ def test_reprompt_asks_for_the_account_password_before_any_secret(reprompted, lo
     page = client.get(vault_url("item_detail", w.org, w.item))
     assert b'id="totp-code"' not in page.content and b"account_password" in page.content
     wrong = client.post(
-        vault_url("item_reveal", w.org, w.item), {"field": "password", "account_password": "guess"}
+        vault_url("item_detail", w.org, w.item), {"field": "password", "account_password": "guess"}
     )
     assert wrong.status_code == 403 and PASSWORD not in wrong.content
     right = client.post(
-        vault_url("item_reveal", w.org, w.item),
+        vault_url("item_detail", w.org, w.item),
         {"field": "password", "account_password": factories.TEST_PASSWORD},
     )
     assert right.status_code == 200 and PASSWORD in right.content
     assert not events(EventType.ITEM_TOTP_REVEALED)  # no code was sent yet
     code = client.post(
-        vault_url("item_reveal", w.org, w.item),
+        vault_url("item_detail", w.org, w.item),
         {"field": "totp_code", "account_password": factories.TEST_PASSWORD},
     )
     assert b'id="totp-code"' in code.content
-    [event] = events(EventType.ITEM_TOTP_REVEALED)
-    assert event.details == {"field": "totp_code"}
+    assert not events(EventType.ITEM_TOTP_REVEALED)  # a code, not the key
     assert client.post(vault_url("item_copy", w.org, w.item)).status_code == 403
     assert client.post(vault_url("item_totp", w.org, w.item)).status_code == 403
 
@@ -257,7 +321,7 @@ def test_items_of_another_org_are_404_even_with_the_right_org_id(vault_world, lo
     w = vault_world
     client = login(w.alice)
     assert client.get(vault_url("item_detail", w.org, w.other_item)).status_code == 404
-    response = client.post(vault_url("item_reveal", w.org, w.other_item), {"field": "password"})
+    response = client.post(vault_url("item_detail", w.org, w.other_item), {"field": "password"})
     assert response.status_code == 404
 
 
@@ -308,7 +372,7 @@ def test_malformed_item_is_logged_recorded_and_answered_409(vault_world, login, 
     with caplog.at_level(logging.ERROR, logger="vault"):
         responses = [
             client.get(vault_url("item_detail", w.org, w.item)),
-            client.post(vault_url("item_reveal", w.org, w.item), {"field": "password"}),
+            client.post(vault_url("item_detail", w.org, w.item), {"field": "password"}),
             client.post(vault_url("item_copy", w.org, w.item)),
             client.get(vault_url("item_edit", w.org, w.item)),
         ]
@@ -349,7 +413,7 @@ def test_hidden_custom_fields_need_the_reveal(vault_world, login):
 def test_failed_reprompts_lock_like_failed_logins(reprompted, login, settings):
     w = reprompted
     client = login(w.alice)
-    url = vault_url("item_reveal", w.org, w.item)
+    url = vault_url("item_detail", w.org, w.item)
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(url, {"field": "password", "account_password": "guess"})
     locked = client.post(url, {"field": "password", "account_password": factories.TEST_PASSWORD})

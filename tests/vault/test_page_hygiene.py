@@ -40,7 +40,7 @@ def test_every_vault_response_is_no_store(vault_world, login):
     ("route", "data"),
     [
         ("item_list", {"q": "Bank"}),
-        ("item_reveal", {"field": "password", "account_password": "my-account-pw"}),
+        ("item_detail", {"field": "password", "account_password": "my-account-pw"}),
         ("item_edit", {"password": PASSWORD, "totp": TOTP_SECRET}),
         ("item_new", {"password": PASSWORD, "custom-0-value": HIDDEN_PIN}),
     ],

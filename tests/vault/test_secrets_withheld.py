@@ -85,7 +85,7 @@ def test_no_secret_reaches_an_except_passwords_member(vault_world, login, level,
     assert edit.status_code == (200 if level == AccessLevel.EDIT_EXCEPT_PASSWORDS else 403)
     responses["edit form"] = edit
     for target in TARGETS:
-        reveal = client.post(vault_url("item_reveal", w.org, item), {"field": target})
+        reveal = client.post(vault_url("item_detail", w.org, item), {"field": target})
         assert reveal.status_code == 400, target
         responses[target] = reveal
     responses["copy"] = client.post(vault_url("item_copy", w.org, item))
@@ -114,6 +114,6 @@ def test_the_same_item_shows_its_secrets_at_view_level(vault_world, login):
     item = secret_item(w, ItemType.LOGIN)
     client = login(w.bob)  # "can view"
     for target in ("password", "totp", "custom:h1", "history:0"):
-        response = client.post(vault_url("item_reveal", w.org, item), {"field": target})
+        response = client.post(vault_url("item_detail", w.org, item), {"field": target})
         assert MARK.encode() in response.content, target
     assert b'id="totp-code"' in client.get(vault_url("item_detail", w.org, item)).content

@@ -1,0 +1,179 @@
+"""The members list: search, filters, pagination, bulk actions with their summaries, and
+a number of queries that does not grow with the rows."""
+
+import pytest
+from django.core import mail
+
+from clients.models import MemberRole, Membership, MemberStatus
+from portal.models import Event, EventType, Invitation
+from tests import factories
+
+from .members_helpers import add_member, member, page_messages, url
+
+pytestmark = pytest.mark.django_db
+
+
+def listed(response) -> str:
+    return response.content.decode().split("<tbody>")[1].split("</tbody>")[0]
+
+
+def test_list_shows_only_this_orgs_members_with_links_to_edit(world, login):
+    response = login(world.alice).get(url("org_members", world.org))
+    rows = listed(response)
+    assert "bob@example.test" in rows and "charlie@example.test" not in rows
+    assert url("org_member_edit", world.org, member(world, world.bob).pk) in rows
+    assert url("org_members_invite", world.org) in response.content.decode()
+
+
+def test_filter_by_status_and_role_and_search_by_name(world, login):
+    add_member(world.org, "inv@example.test", status=MemberStatus.INVITED)
+    add_member(world.org, "rev-admin@example.test", status=MemberStatus.REVOKED, role="admin")
+    world.bob.name = "Robert Tables"
+    world.bob.save()
+    client = login(world.alice)
+    rows = listed(client.get(url("org_members", world.org), {"status": "invited"}))
+    assert "inv@example.test" in rows and "bob@example.test" not in rows
+    rows = listed(client.get(url("org_members", world.org), {"role": "admin"}))
+    assert "rev-admin@example.test" in rows and "admin@example.test" in rows
+    assert "bob@example.test" not in rows
+    rows = listed(client.get(url("org_members", world.org), {"role": "admin", "status": "revoked"}))
+    assert "rev-admin@example.test" in rows and ">admin@example.test" not in rows
+    rows = listed(client.get(url("org_members", world.org), {"q": "robert"}))
+    assert "bob@example.test" in rows and "alice@example.test" not in rows
+    # A forged filter value filters nothing, and is no error.
+    assert client.get(url("org_members", world.org), {"status": "boss"}).status_code == 200
+
+
+def test_pagination_keeps_the_filters(world, login):
+    for n in range(30):
+        add_member(world.org, f"zz{n:02d}@example.test", status=MemberStatus.INVITED)
+    response = login(world.alice).get(url("org_members", world.org), {"status": "invited"})
+    assert "Page 1 of 2" in response.content.decode()
+    assert "status=invited&amp;page=2" in response.content.decode()
+
+
+def test_checkboxes_only_for_members_the_actor_may_manage(world, login):
+    response = login(world.custom).get(url("org_members", world.org))
+    rows = listed(response)
+    assert f'value="{member(world, world.bob).pk}"' in rows
+    assert f'value="{member(world, world.org_admin).pk}"' not in rows  # an admin
+    assert f'value="{member(world, world.alice).pk}"' not in rows  # an owner
+    assert f'value="{member(world, world.custom).pk}"' not in rows  # themself
+    assert 'value="confirm"' in response.content.decode()
+
+
+def test_a_member_with_only_the_view_sees_no_actions(world, login):
+    # Nobody holds MEMBERS_VIEW without MEMBERS_MANAGE today; a page where no row is
+    # manageable shows no bulk form at all.
+    lone = factories.OrganizationFactory()
+    owner = factories.MembershipFactory(org=lone, role=MemberRole.OWNER)
+    response = login(owner.user).get(url("org_members", lone))
+    assert 'name="action"' not in response.content.decode()
+    assert not response.context["can_bulk"]
+
+
+def test_bulk_confirm_counts_what_was_done_and_why_the_rest_was_skipped(world, login):
+    ann = add_member(world.org, "ann@example.test", status=MemberStatus.ACCEPTED)
+    ben = add_member(world.org, "ben@example.test", status=MemberStatus.ACCEPTED)
+    inv = add_member(world.org, "inv@example.test", status=MemberStatus.INVITED)
+    response = login(world.org_admin).post(
+        url("org_members_bulk", world.org),
+        {"action": "confirm", "members": [ann.pk, ben.pk, inv.pk]},
+        follow=True,
+    )
+    assert page_messages(response) == [
+        "2 confirmed; 1 skipped: inv@example.test has not accepted the invitation yet "
+        "(invited); only members who accepted can be confirmed."
+    ]
+    assert set(
+        Membership.objects.filter(status=MemberStatus.CONFIRMED).values_list("email", flat=True)
+    ) >= {"ann@example.test", "ben@example.test"}
+    assert Event.objects.filter(type=EventType.MEMBER_CONFIRMED).count() == 2
+
+
+def test_bulk_revoke_and_restore(world, login):
+    bob = member(world, world.bob)
+    client = login(world.alice)
+    response = client.post(
+        url("org_members_bulk", world.org), {"action": "revoke", "members": [bob.pk]}, follow=True
+    )
+    assert page_messages(response) == ["1 revoked."]
+    response = client.post(
+        url("org_members_bulk", world.org),
+        {"action": "restore", "members": [bob.pk, member(world, world.custom).pk]},
+        follow=True,
+    )
+    assert page_messages(response) == ["1 restored; 1 skipped: custom@example.test is not revoked."]
+    bob.refresh_from_db()
+    assert bob.status == MemberStatus.CONFIRMED
+
+
+def test_resend_sends_a_new_link_to_invited_rows_only(
+    world, login, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        login(world.alice).post(
+            url("org_members_invite", world.org), {"emails": "ann@new.test", "role": "user"}
+        )
+    ann = Membership.objects.get(email="ann@new.test")
+    first_hash = Invitation.objects.get(membership=ann).token_hash
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(world.alice).post(
+            url("org_members_bulk", world.org),
+            {"action": "resend", "members": [ann.pk, member(world, world.bob).pk]},
+            follow=True,
+        )
+    assert page_messages(response) == [
+        "1 invitation resent; 1 skipped: bob@example.test is not waiting for an invitation."
+    ]
+    assert [message.to for message in mail.outbox] == [["ann@new.test"]]
+    assert Invitation.objects.get(membership=ann).token_hash != first_hash
+    assert Event.objects.filter(type=EventType.MEMBER_INVITED, details__resent=True).count() == 1
+
+
+def test_another_orgs_member_in_a_bulk_action_changes_nothing(world, login):
+    theirs = member(world, world.charlie, world.other_org)
+    bob = member(world, world.bob)
+    response = login(world.alice).post(
+        url("org_members_bulk", world.org),
+        {"action": "revoke", "members": [bob.pk, theirs.pk]},
+        follow=True,
+    )
+    assert "not in this organization any more. Nothing was changed" in page_messages(response)[0]
+    assert set(Membership.objects.values_list("status", flat=True)) == {MemberStatus.CONFIRMED}
+
+
+def test_bulk_without_ticks_or_action_says_why(world, login):
+    client = login(world.alice)
+    response = client.post(url("org_members_bulk", world.org), {"action": "revoke"}, follow=True)
+    assert page_messages(response) == ["Tick the members to act on."]
+    response = client.post(
+        url("org_members_bulk", world.org),
+        {"action": "promote", "members": [member(world, world.bob).pk]},
+        follow=True,
+    )
+    assert page_messages(response) == ["Choose an action."]
+
+
+def add_rows(org, count):
+    group = factories.GroupFactory(org=org)
+    for n in range(count):
+        row = add_member(org, f"row{org.memberships.count()}-{n}@example.test")
+        group.members.add(row)
+        factories.CollectionMemberGrantFactory(
+            collection=factories.CollectionFactory(org=org), membership=row
+        )
+
+
+@pytest.mark.parametrize("who", ["alice", "custom", "provider_admin"])
+def test_members_page_queries_do_not_grow_with_rows(world, login, django_assert_num_queries, who):
+    client = login(getattr(world, who))
+    client.get(url("org_overview", world.org))  # a provider's first entry is logged once
+    queries = {"alice": 7, "custom": 8, "provider_admin": 7}[who]
+    add_rows(world.org, 1)  # 5 members
+    with django_assert_num_queries(queries):
+        assert client.get(url("org_members", world.org)).status_code == 200
+    add_rows(world.org, 35)  # 40 members, a full page of 25
+    with django_assert_num_queries(queries):
+        assert client.get(url("org_members", world.org)).status_code == 200
