@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-BENCH_MODULES = ["providers.bench", "clients.bench", "vault.bench"]
+BENCH_MODULES = ["providers.bench", "clients.bench", "vault.bench", "vault.imports.bench"]
 
 
 @dataclass

@@ -62,19 +62,28 @@ def _org_key_create(*, org: Organization, version: int, keyring: KeyRing) -> Org
     )
 
 
-@transaction.atomic
 def data_key_create(*, org: Organization, purpose: str, keyring: KeyRing | None = None) -> DataKey:
-    """A fresh data key sealed to the org's authenticated public key.
+    """A fresh data key sealed to the org's authenticated public key (the row only)."""
+    row, _data_key = data_key_create_for_writing(org=org, purpose=purpose, keyring=keyring)
+    return row
 
-    Needs no secret (imports use this): the org's private key is never unwrapped. A
-    public key whose tag fails raises `ItemUnreadable`, so nothing is sealed to a key
-    someone planted in the database.
+
+@transaction.atomic
+def data_key_create_for_writing(
+    *, org: Organization, purpose: str, keyring: KeyRing | None = None
+) -> tuple[DataKey, bytes]:
+    """A fresh data key sealed to the org's authenticated public key, and the key itself.
+
+    Needs no secret (imports use this to write under a key they made): the org's
+    private key is never unwrapped. A public key whose tag fails raises
+    `ItemUnreadable`, so nothing is sealed to a key someone planted in the database.
     """
     keyring = keyring or configured_keyring()
     org_key = _locked_active_org_key(org.pk)
     data_key_id = uuid.uuid4()
+    data_key = generate_data_key()
     sealed = seal_data_key(
-        generate_data_key(),
+        data_key,
         org_public_key=authenticated_public_key(org_key, keyring=keyring),
         org_id=org.pk,
         data_key_id=data_key_id,
@@ -88,7 +97,7 @@ def data_key_create(*, org: Organization, purpose: str, keyring: KeyRing | None 
     )
     _tag_data_key_row(row, keyring)
     row.save(force_insert=True)
-    return row
+    return row, data_key
 
 
 def _tag_data_key_row(row: DataKey, keyring: KeyRing) -> None:

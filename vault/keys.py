@@ -464,6 +464,65 @@ def _field_associated_data(org_id: UUID, item_id: UUID, field: str) -> bytes:
 
 
 # --------------------------------------------------------------------------
+# Import uploads: a one-off key per upload, wrapped by the KEK, chunks under it
+# --------------------------------------------------------------------------
+
+
+def wrap_upload_key(
+    upload_key: bytes, *, org_id: UUID, job_id: UUID, keyring: KeyRing
+) -> WrappedOrgKey:
+    """Encrypt an import upload's one-off key under the active KEK (like an org private key)."""
+    if len(upload_key) != KEY_LENGTH:
+        raise VaultCryptoError(f"upload key must be {KEY_LENGTH} bytes")
+    kek_id = keyring.active_id
+    associated_data = _upload_key_associated_data(org_id, job_id, kek_id)
+    ciphertext = _aead_encrypt(keyring.get(kek_id), upload_key, associated_data)
+    return WrappedOrgKey(kek_id=kek_id, ciphertext=ciphertext)
+
+
+def unwrap_upload_key(
+    wrapped: WrappedOrgKey, *, org_id: UUID, job_id: UUID, keyring: KeyRing
+) -> bytes:
+    associated_data = _upload_key_associated_data(org_id, job_id, wrapped.kek_id)
+    kek = keyring.get(wrapped.kek_id)
+    try:
+        return _aead_decrypt(kek, wrapped.ciphertext, associated_data)
+    except _OPEN_ERRORS as exc:
+        raise _decryption_failed("upload key", exc, org=org_id, job=job_id) from exc
+
+
+def encrypt_upload_chunk(
+    plaintext: bytes, *, upload_key: bytes, org_id: UUID, job_id: UUID, index: int, last: bool
+) -> bytes:
+    """One chunk of an upload; its index and whether it is the last are bound to it, so
+    chunks can be neither reordered nor cut off the end."""
+    associated_data = _upload_chunk_associated_data(org_id, job_id, index, last)
+    return _aead_encrypt(upload_key, plaintext, associated_data)
+
+
+def decrypt_upload_chunk(
+    ciphertext: bytes, *, upload_key: bytes, org_id: UUID, job_id: UUID, index: int, last: bool
+) -> bytes:
+    associated_data = _upload_chunk_associated_data(org_id, job_id, index, last)
+    try:
+        return _aead_decrypt(upload_key, ciphertext, associated_data)
+    except _OPEN_ERRORS as exc:
+        raise _decryption_failed("upload chunk", exc, job=job_id, index=index) from exc
+
+
+def _upload_key_associated_data(org_id: UUID, job_id: UUID, kek_id: str) -> bytes:
+    job = _require_uuid(job_id)
+    return f"import-upload|org={_require_uuid(org_id)}|job={job}|kek={kek_id}".encode()
+
+
+def _upload_chunk_associated_data(org_id: UUID, job_id: UUID, index: int, last: bool) -> bytes:
+    return (
+        f"import-chunk|org={_require_uuid(org_id)}|job={_require_uuid(job_id)}"
+        f"|index={int(index)}|last={int(bool(last))}"
+    ).encode()
+
+
+# --------------------------------------------------------------------------
 # Shared helpers
 # --------------------------------------------------------------------------
 

@@ -121,3 +121,97 @@ class Favorite(models.Model):
 
     def __str__(self) -> str:
         return f"favourite {self.item_id} of {self.user_id}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportTarget(models.TextChoices):
+    COLLECTION = "collection", "Into one chosen collection"
+    FROM_FILE = "from_file", "Collections named in the file"
+
+
+class ImportJob(models.Model):
+    """One import into an org's vault: what was asked, and what came of it (counts only).
+
+    The upload itself lives in `ImportUploadChunk` rows, encrypted under a one-off key
+    that `upload_key_wrapped` holds wrapped by a KEK, until the job ends.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey(
+        "clients.Organization", on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty for the operator's manage.py import_vault.",
+    )
+    acting_provider = models.ForeignKey(
+        "providers.Provider", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    format = models.CharField(max_length=40, blank=True, help_text="Empty: detect from the file.")
+    detected_format = models.CharField(max_length=40, blank=True)
+    target = models.CharField(max_length=20, choices=ImportTarget.choices)
+    collection = models.ForeignKey(
+        "clients.Collection", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    upload_size = models.PositiveBigIntegerField(default=0)
+    upload_kek_id = models.CharField(max_length=32, blank=True)
+    upload_key_wrapped = models.BinaryField(default=b"")
+    counts = models.JSONField(default=dict, blank=True, help_text="Items imported per type.")
+    collections_created = models.JSONField(default=list, blank=True)
+    row_errors = models.JSONField(
+        default=list, blank=True, help_text="[{'where': 'row 3', 'reason': ...}]; never values."
+    )
+    row_error_count = models.PositiveIntegerField(default=0)
+    failure_message = models.TextField(blank=True)
+    data_key = models.ForeignKey(
+        DataKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["org", "-created_at"]),
+            models.Index(fields=["status", "started_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"import {self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+    @property
+    def imported_total(self) -> int:
+        return sum(self.counts.values()) if self.counts else 0
+
+
+class ImportUploadChunk(models.Model):
+    """About 1 MiB of an upload, AES-GCM under the job's upload key; deleted when it ends."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="upload_chunks")
+    index = models.PositiveIntegerField()
+    ciphertext = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="import_chunk_unique_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of import {self.job_id}"

@@ -74,8 +74,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends any session that skipped the second step of an account that has it on.
+    "portal.middleware.TwoStepMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before ErrorPageMiddleware, so that its pages get the header too.
+    "portal.middleware.NoStoreForSignedInMiddleware",
     "portal.middleware.RequestContextMiddleware",
     "portal.middleware.ErrorPageMiddleware",
     # Last, so that a lockout answers before any view runs.
@@ -105,6 +109,11 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'portal.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A transaction takes SQLite's write lock when it begins, so two that read, then write
+    # (two admins removing each other) wait in turn instead of one failing "database is
+    # locked". Postgres locks rows (select_for_update) instead.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -145,14 +154,21 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 5
 # Authenticator apps list the portal's accounts under this name.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Provider Portal")
 
-# django-axes: lock per account and address pair after repeated failures.
+# Reverse proxies in front of the portal, each appending to X-Forwarded-For; with 0 the
+# header is ignored. One client address serves throttling and the event log.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured("PROXY_COUNT is the number of reverse proxies: 0 or more.")
+
+# django-axes. The policy (README, "Sign-in throttling") is portal/throttling.py's: per
+# account and address, and per account from addresses it has not signed in from.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = "portal.throttling.lockout_parameters"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "portal.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_ip"
 
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cached_db"
@@ -200,11 +216,30 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE: dict = {
     # Items in the trash for 30 days are deleted for good (task takes no arguments).
     "vault-purge-trash": {"task": "vault.tasks.purge_trash", "schedule": 60 * 60},
+    # Imports whose worker died are marked failed and their upload deleted.
+    "vault-fail-stale-imports": {"task": "vault.tasks.fail_stale_imports", "schedule": 60},
+    # One reminder to invitees who have not accepted 3 days after the email (hourly check).
+    "invitation-reminders": {
+        "task": "portal.tasks.send_invitation_reminders",
+        "schedule": 60 * 60,
+    },
 }
 
 # Vault key-encryption keys: "k2:<base64>,k1:<base64>", the first active.
 VAULT_KEKS = env.str("VAULT_KEKS", default="")
 VAULT_KEKS_FILE = env.str("VAULT_KEKS_FILE", default="")
+# Imports: the largest upload, the most items in one file, the longest single value, and
+# how long a running import may go without a heartbeat before it counts as interrupted.
+VAULT_IMPORT_MAX_BYTES = env.int("VAULT_IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
+VAULT_IMPORT_MAX_ITEMS = env.int("VAULT_IMPORT_MAX_ITEMS", default=100_000)
+VAULT_IMPORT_MAX_FIELD_CHARS = env.int("VAULT_IMPORT_MAX_FIELD_CHARS", default=100_000)
+VAULT_IMPORT_STALE_SECONDS = env.int("VAULT_IMPORT_STALE_SECONDS", default=120)
+# Uploads larger than memory allows wait in a temporary file encrypted under a one-off key,
+# never in plain text on disk (an import file holds every credential of an org).
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "vault.imports.upload_handler.EncryptedTemporaryFileUploadHandler",
+]
 
 
 def _refuse_production_without_vault_keys() -> None:
@@ -239,6 +274,8 @@ X_FRAME_OPTIONS = "DENY"
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
+# Debug pages and error reports hide the vault keys' settings too (VAULT_KEKS...).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.error_reports.PortalExceptionReporterFilter"
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -86,7 +86,7 @@ def use_the_items(client, w, items: dict[str, Item]) -> None:
     )
     assert client.post(vault_url("item_edit", w.org, login_item), edit).status_code == 302
     for field in ("password", "totp", "history:0"):
-        response = client.post(vault_url("item_reveal", w.org, login_item), {"field": field})
+        response = client.post(vault_url("item_detail", w.org, login_item), {"field": field})
         assert MARKER.encode() in response.content  # it is there in the page, and only there
     client.post(vault_url("item_copy", w.org, login_item))
     client.post(vault_url("item_totp", w.org, login_item))

@@ -1,0 +1,119 @@
+"""Bench figures for imports: 100,000 items from a Bitwarden JSON file, upload to done, and
+the peak memory of the process that runs the job.
+
+On Postgres the job runs as an operator would run it, `manage.py import_vault` in a process
+of its own (the same pipeline as the web and the worker), so its peak resident memory is
+measured alone. SQLite's benchmark database lives in memory, out of a child's reach: there
+the job runs in this process and only the time is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.files import File
+from django.db import connection
+
+from clients.models import Organization
+from portal.benchmarking import BenchContext, Figure
+from vault.key_management import org_keys_create
+
+from .services import import_job_create, import_job_run
+
+ITEMS = 100_000
+TIME_TARGET_S = 20
+MEMORY_TARGET_MB = 300
+
+
+def seed(ctx: BenchContext) -> None:
+    org = Organization.objects.create(name="Import bench")
+    org_keys_create(org=org)
+    ctx.shared["import_org"] = org
+
+
+def figures(ctx: BenchContext) -> list[Figure]:
+    org = ctx.shared["import_org"]
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "bitwarden_export.json"
+        write_export(path, ITEMS)
+        label = f"import of {ITEMS:,} items (Bitwarden JSON), upload to done"
+        # On Postgres the time includes the child's start-up (Django, about a second).
+        if connection.vendor == "postgresql":
+            seconds, peak_mb = _in_a_process(org, path)
+            return [
+                Figure(label, seconds, "s", TIME_TARGET_S),
+                Figure(
+                    "import, peak memory of the importing process", peak_mb, "MB", MEMORY_TARGET_MB
+                ),
+            ]
+        return [
+            Figure(
+                f"{label} (in-process; memory: run on Postgres)",
+                _here(org, path),
+                "s",
+                TIME_TARGET_S,
+            )
+        ]
+
+
+def write_export(path: Path, count: int) -> None:
+    """An organization export of `count` logins in 20 collections, written as it goes."""
+    with path.open("w") as out:
+        collections = [{"id": f"c{n}", "name": f"Team {n}"} for n in range(20)]
+        out.write('{"encrypted": false, "collections": ' + json.dumps(collections) + ', "items": [')
+        for n in range(count):
+            item = {
+                "type": 1,
+                "name": f"Site {n}",
+                "notes": "bench notes",
+                "favorite": False,
+                "fields": [{"name": "PIN", "value": f"{n:04d}", "type": 1}],
+                "login": {
+                    "uris": [{"match": None, "uri": f"https://site{n}.example/login"}],
+                    "username": f"user{n}@example.test",
+                    "password": f"pw-{n}-bench-password",
+                },
+                "collectionIds": [f"c{n % 20}"],
+            }
+            out.write(("," if n else "") + json.dumps(item))
+        out.write("]}")
+
+
+def _in_a_process(org: Organization, path: Path) -> tuple[float, float]:
+    env = {**os.environ, "DATABASE_URL": _database_url()}
+    command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "import_vault"]
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
+        [*command, "--org", str(org.pk), str(path)], env=env, check=True, capture_output=True
+    )
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # Linux: kilobytes
+    return seconds, peak_kb / 1024
+
+
+def _here(org: Organization, path: Path) -> float:
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        job = import_job_create(
+            actor=None, org=org, upload=File(handle), format_key="", collection=None, enqueue=False
+        )
+    import_job_run(job_id=job.pk)
+    return time.perf_counter() - started
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{credentials}@{host}/{quote(db['NAME'], safe='')}"
