@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from portal.access import collections_view
 from portal.pagination import paginate, search_term
 
-from ..forms.collections import AccessForm, CollectionNameForm
+from ..forms.collections import LEVEL_CHOICES, AccessForm, CollectionNameForm
 from ..models import AccessLevel
 from ..selectors import collections as selectors
 from ..services.collections import (
@@ -151,6 +151,7 @@ def collection_access(request, *, actor, org, management, collection_id):
         page=page,
         tab="access",
         levels=AccessLevel.choices,
+        level_choices=LEVEL_CHOICES,
     )
     return render(request, "clients/collection_access.html", context)
 
