@@ -346,9 +346,13 @@ class _CollectionNames:
     def __init__(self, org: Organization):
         self.org = org
         self.ids: dict[str, UUID] = {}
+        self.ids_by_names: dict[tuple[str, ...], list[UUID]] = {}
         self.created: list[str] = []
 
     def ids_for(self, names: Iterable[str]) -> list[UUID]:
+        names = tuple(names)
+        if names in self.ids_by_names:  # most items name the same few collections
+            return self.ids_by_names[names]
         ids = []
         for raw_name in names:
             name = clean_collection_name(raw_name)  # CollectionError for "a//b"
@@ -361,7 +365,8 @@ class _CollectionNames:
                     self.created.append(name)
                 self.ids[name] = existing.pk
             ids.append(self.ids[name])
-        return list(dict.fromkeys(ids))
+        self.ids_by_names[names] = list(dict.fromkeys(ids))
+        return self.ids_by_names[names]
 
 
 class _BatchWriter:
