@@ -1,8 +1,7 @@
 """Round trip: an export of every item type and field, read back by the Bitwarden importer,
-gives the same items field by field (both the plain and the password-protected JSON).
-
-The pipeline's own round trip (import into another org, then compare the stored items) is
-the integrator's to add once the import job runs end to end; this pins the formats.
+gives the same items field by field, for each format that can carry them: the plain and
+the password-protected JSON carry every type; the CSV carries logins and secure notes
+(as Bitwarden's does). Each also goes through the import pipeline into another org.
 """
 
 from __future__ import annotations
@@ -94,17 +93,15 @@ def test_export_imported_into_another_org_gives_the_same_items(export_world, exp
 
     w = export_world
     raw = export_text(w, export_format, file_password="file-pass-123")
-    if export_format == "bitwarden_encrypted_json":
-        # The integrator wires a file-password field into the import form; until then the
-        # pipeline takes the plain JSON that `decrypt_password_protected` returns.
-        raw = decrypt_password_protected(raw, "file-pass-123")
     charlie = access_for(w.charlie, w.other_org)
     job = import_job_create(
         actor=charlie.actor,
         org=w.other_org,
         upload=SimpleUploadedFile("export.json", raw),
-        format_key="bitwarden_json",
+        format_key="",  # detected from the file
         collection=None,
+        # The import form's file password opens the password-protected export.
+        file_password="file-pass-123" if export_format == "bitwarden_encrypted_json" else "",
         enqueue=False,
     )
     job = import_job_run(job_id=job.pk)
@@ -122,3 +119,42 @@ def test_export_imported_into_another_org_gives_the_same_items(export_world, exp
         assert comparable(content) == comparable(original), original.type
         assert collections == ["Shared"]
     assert imported["Bank login"][1] is True
+
+
+def test_csv_round_trip_carries_logins_and_notes(export_world):
+    """Bitwarden's CSV has no columns for cards, identities, SSH keys or password history:
+    its logins and notes come back with every field the format has."""
+    from portal.csv import neutralise
+    from vault.imports.formats.bitwarden_csv import parse as parse_bitwarden_csv
+
+    raw = export_text(export_world, "bitwarden_csv")
+    parsed = list(parse_bitwarden_csv(io.BytesIO(raw), ImportLimits()))
+    assert all(isinstance(p, ParsedItem) for p in parsed), parsed
+    by_name = {p.content.name: p for p in parsed}
+    # A cell a spreadsheet would run as a formula comes back as exported: neutralised.
+    carried = [
+        replace(
+            o,
+            name=neutralise(o.name),
+            notes=neutralise(o.notes),
+            fields={key: neutralise(value) for key, value in o.fields.items()},
+        )
+        for o in every_type()
+        if o.type in ("login", "secure_note")
+    ]
+    assert set(by_name) == {o.name for o in carried}
+    for original in carried:
+        # No CSV column for the password history; the fields column ("name: value" lines)
+        # carries no kind, so every custom field comes back as text, as in Bitwarden.
+        expected = replace(
+            original,
+            password_history=(),
+            custom_fields=tuple(replace(f, kind="text") for f in original.custom_fields),
+        )
+        if original.type == "login":
+            # The CSV's login_uri column carries the URIs, not their match rules.
+            expected = replace(
+                expected, uris=tuple(replace(u, match="default") for u in original.uris)
+            )
+        assert comparable(by_name[original.name].content) == comparable(expected), original.name
+        assert by_name[original.name].collections == ("Shared",)
