@@ -3,18 +3,15 @@ permission layer lets the actor give, so a forged id, role or flag is a form err
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from portal.access import role_has_flags
+from portal.form_fields import InvitationEmailsField
 
 from ..models import CUSTOM_PERMISSION_FLAGS, AccessLevel, Group, MemberRole, MemberStatus
-from ..services.members import BULK_ACTIONS, MAX_EMAIL_LENGTH, MAX_INVITATIONS_AT_ONCE
+from ..services.members import BULK_ACTIONS, MAX_EMAIL_LENGTH
 
-_EMAIL_SEPARATORS = re.compile(r"[\s,;]+")
 COLLECTION_PREFIX = "collection_"
 NO_ACCESS = ""
 
@@ -95,37 +92,8 @@ class MemberAccessForm(forms.Form):
 
 
 class MemberInviteForm(MemberAccessForm):
-    emails = forms.CharField(
-        label="Email addresses",
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=f"Up to {MAX_INVITATIONS_AT_ONCE}, separated by commas or new lines.",
-    )
+    emails = InvitationEmailsField(max_email_length=MAX_EMAIL_LENGTH)
     field_order = ["emails", "role", "flags", "groups"]
-
-    def clean_emails(self) -> list[str]:
-        emails = [e.lower() for e in _EMAIL_SEPARATORS.split(self.cleaned_data["emails"]) if e]
-        if not emails:
-            raise ValidationError("Enter at least one email address.")
-        if len(emails) > MAX_INVITATIONS_AT_ONCE:
-            raise ValidationError(
-                f"You entered {len(emails)} addresses; invite at most "
-                f"{MAX_INVITATIONS_AT_ONCE} at once."
-            )
-        errors = []
-        for email in emails:
-            try:
-                validate_email(email)
-            except ValidationError:
-                errors.append(f"“{email}” is not a valid email address.")
-            else:
-                if len(email) > MAX_EMAIL_LENGTH:
-                    errors.append(f"“{email[:40]}…” is longer than {MAX_EMAIL_LENGTH} characters.")
-        duplicates = sorted({email for email in emails if emails.count(email) > 1})
-        if duplicates:
-            errors.append(f"Listed more than once: {', '.join(duplicates)}.")
-        if errors:
-            raise ValidationError(errors)
-        return emails
 
 
 ANY = ""
