@@ -29,7 +29,7 @@ from .keys import (
     KeyRing,
     RowTag,
     UnknownKeyVersion,
-    WrappedOrgKey,
+    WrappedKey,
     check_data_key,
     check_org_public_key,
     decrypt_field,
@@ -180,7 +180,7 @@ class KeyChain:
 def unwrap_org_key(row: OrgKey, *, keyring: KeyRing) -> bytes:
     try:
         return unwrap_org_private_key(
-            WrappedOrgKey(kek_id=row.kek_id, ciphertext=bytes(row.wrapped_private_key)),
+            WrappedKey(kek_id=row.kek_id, ciphertext=bytes(row.wrapped_private_key)),
             org_id=row.org_id,
             version=row.version,
             keyring=keyring,

@@ -28,6 +28,7 @@ import binascii
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -230,8 +231,8 @@ def generate_kek_entry(kek_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class WrappedOrgKey:
-    """An org private key encrypted under one KEK (nonce || AES-GCM output)."""
+class WrappedKey:
+    """A key (an org private key, an upload key) encrypted under one KEK (nonce || AES-GCM output)."""
 
     kek_id: str
     ciphertext: bytes
@@ -245,28 +246,29 @@ def generate_org_key_pair() -> tuple[bytes, bytes]:
 
 def wrap_org_private_key(
     private_key: bytes, *, org_id: UUID, version: int, keyring: KeyRing
-) -> WrappedOrgKey:
+) -> WrappedKey:
     """Encrypt an org private key under the key ring's active KEK."""
-    if len(private_key) != KEY_LENGTH:
-        raise VaultCryptoError(f"org private key must be {KEY_LENGTH} bytes")
-    kek_id = keyring.active_id
-    associated_data = _org_key_associated_data(org_id, version, kek_id)
-    ciphertext = _aead_encrypt(keyring.get(kek_id), private_key, associated_data)
-    return WrappedOrgKey(kek_id=kek_id, ciphertext=ciphertext)
+    return _wrap_under_active_kek(
+        private_key,
+        "org private key",
+        lambda kek_id: _org_key_associated_data(org_id, version, kek_id),
+        keyring,
+    )
 
 
 def unwrap_org_private_key(
-    wrapped: WrappedOrgKey, *, org_id: UUID, version: int, keyring: KeyRing
+    wrapped: WrappedKey, *, org_id: UUID, version: int, keyring: KeyRing
 ) -> bytes:
     """Decrypt a wrapped org private key; UnknownKeyVersion if its KEK is gone."""
-    associated_data = _org_key_associated_data(org_id, version, wrapped.kek_id)
-    kek = keyring.get(wrapped.kek_id)  # Outside the try: a missing KEK is not tampering.
-    try:
-        return _aead_decrypt(kek, wrapped.ciphertext, associated_data)
-    except _OPEN_ERRORS as exc:
-        raise _decryption_failed(
-            "org private key", exc, org=org_id, version=version, kek=wrapped.kek_id
-        ) from exc
+    return _unwrap(
+        wrapped,
+        "org private key",
+        _org_key_associated_data(org_id, version, wrapped.kek_id),
+        keyring,
+        org=org_id,
+        version=version,
+        kek=wrapped.kek_id,
+    )
 
 
 def _org_key_associated_data(org_id: UUID, version: int, kek_id: str) -> bytes:
@@ -470,25 +472,27 @@ def _field_associated_data(org_id: UUID, item_id: UUID, field: str) -> bytes:
 
 def wrap_upload_key(
     upload_key: bytes, *, org_id: UUID, job_id: UUID, keyring: KeyRing
-) -> WrappedOrgKey:
+) -> WrappedKey:
     """Encrypt an import upload's one-off key under the active KEK (like an org private key)."""
-    if len(upload_key) != KEY_LENGTH:
-        raise VaultCryptoError(f"upload key must be {KEY_LENGTH} bytes")
-    kek_id = keyring.active_id
-    associated_data = _upload_key_associated_data(org_id, job_id, kek_id)
-    ciphertext = _aead_encrypt(keyring.get(kek_id), upload_key, associated_data)
-    return WrappedOrgKey(kek_id=kek_id, ciphertext=ciphertext)
+    return _wrap_under_active_kek(
+        upload_key,
+        "upload key",
+        lambda kek_id: _upload_key_associated_data(org_id, job_id, kek_id),
+        keyring,
+    )
 
 
 def unwrap_upload_key(
-    wrapped: WrappedOrgKey, *, org_id: UUID, job_id: UUID, keyring: KeyRing
+    wrapped: WrappedKey, *, org_id: UUID, job_id: UUID, keyring: KeyRing
 ) -> bytes:
-    associated_data = _upload_key_associated_data(org_id, job_id, wrapped.kek_id)
-    kek = keyring.get(wrapped.kek_id)
-    try:
-        return _aead_decrypt(kek, wrapped.ciphertext, associated_data)
-    except _OPEN_ERRORS as exc:
-        raise _decryption_failed("upload key", exc, org=org_id, job=job_id) from exc
+    return _unwrap(
+        wrapped,
+        "upload key",
+        _upload_key_associated_data(org_id, job_id, wrapped.kek_id),
+        keyring,
+        org=org_id,
+        job=job_id,
+    )
 
 
 def encrypt_upload_chunk(
@@ -525,6 +529,31 @@ def _upload_chunk_associated_data(org_id: UUID, job_id: UUID, index: int, last: 
 # --------------------------------------------------------------------------
 # Shared helpers
 # --------------------------------------------------------------------------
+
+
+def _wrap_under_active_kek(
+    secret: bytes, what: str, associated_data_for: Callable[[str], bytes], keyring: KeyRing
+) -> WrappedKey:
+    """A 32-byte key encrypted under the active KEK, its associated data naming that KEK."""
+    if len(secret) != KEY_LENGTH:
+        raise VaultCryptoError(f"{what} must be {KEY_LENGTH} bytes")
+    kek_id = keyring.active_id
+    ciphertext = _aead_encrypt(keyring.get(kek_id), secret, associated_data_for(kek_id))
+    return WrappedKey(kek_id=kek_id, ciphertext=ciphertext)
+
+
+def _unwrap(
+    wrapped: WrappedKey,
+    what: str,
+    associated_data: bytes,
+    keyring: KeyRing,
+    **context: object,
+) -> bytes:
+    kek = keyring.get(wrapped.kek_id)  # Outside the try: a missing KEK is not tampering.
+    try:
+        return _aead_decrypt(kek, wrapped.ciphertext, associated_data)
+    except _OPEN_ERRORS as exc:
+        raise _decryption_failed(what, exc, **context) from exc
 
 
 def _aead_encrypt(key: bytes, plaintext: bytes, associated_data: bytes) -> bytes:

@@ -17,7 +17,7 @@ from vault.keys import (
     KeyRing,
     UnknownKeyVersion,
     VaultCryptoError,
-    WrappedOrgKey,
+    WrappedKey,
     decrypt_field,
     encrypt_field,
     generate_data_key,
@@ -311,7 +311,7 @@ def test_unwrap_wrong_kek_id_fails(org_keys, org_id: UUID, kek2: bytes) -> None:
     # alone must be enough to reject the relabelled ciphertext.
     ring = KeyRing((("k2", kek2), ("k1", kek2)))
     wrapped = wrap_org_private_key(org_keys[0], org_id=org_id, version=1, keyring=ring)
-    relabelled = WrappedOrgKey(kek_id="k1", ciphertext=wrapped.ciphertext)
+    relabelled = WrappedKey(kek_id="k1", ciphertext=wrapped.ciphertext)
     with pytest.raises(DecryptionFailed):
         unwrap_org_private_key(relabelled, org_id=org_id, version=1, keyring=ring)
 
@@ -335,9 +335,7 @@ def test_unwrap_damaged_ciphertext_fails(
         "flip": flip_last_bit(wrapped.ciphertext),
     }[mangle]
     with pytest.raises(DecryptionFailed):
-        unwrap_org_private_key(
-            WrappedOrgKey("k2", damaged), org_id=org_id, version=1, keyring=keyring
-        )
+        unwrap_org_private_key(WrappedKey("k2", damaged), org_id=org_id, version=1, keyring=keyring)
 
 
 def test_wrap_rejects_wrong_length_private_key(org_id: UUID, keyring: KeyRing) -> None:

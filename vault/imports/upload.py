@@ -17,7 +17,7 @@ from vault.keyring import configured_keyring
 from vault.keys import (
     KEY_LENGTH,
     KeyRing,
-    WrappedOrgKey,
+    WrappedKey,
     decrypt_upload_chunk,
     encrypt_upload_chunk,
     unwrap_upload_key,
@@ -95,7 +95,7 @@ class UploadReader(io.RawIOBase):
     def __init__(self, job: ImportJob, *, keyring: KeyRing | None = None):
         super().__init__()
         keyring = keyring or configured_keyring()
-        wrapped = WrappedOrgKey(kek_id=job.upload_kek_id, ciphertext=bytes(job.upload_key_wrapped))
+        wrapped = WrappedKey(kek_id=job.upload_kek_id, ciphertext=bytes(job.upload_key_wrapped))
         self._key = unwrap_upload_key(wrapped, org_id=job.org_id, job_id=job.pk, keyring=keyring)
         self._job = job
         indices = list(
