@@ -232,7 +232,7 @@ def generate_kek_entry(kek_id: str) -> str:
 
 @dataclass(frozen=True)
 class WrappedKey:
-    """A key (an org private key, an upload key) encrypted under one KEK (nonce || AES-GCM output)."""
+    """An org private key or an upload key, encrypted under one KEK (nonce || AES-GCM)."""
 
     kek_id: str
     ciphertext: bytes
