@@ -11,12 +11,19 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-BENCH_MODULES = ["providers.bench", "clients.bench", "vault.bench", "vault.imports.bench"]
+BENCH_MODULES = [
+    "providers.bench",
+    "clients.bench",
+    "vault.bench",
+    "vault.imports.bench",
+    "portal.load_bench",  # last: it loads the pages the others seeded
+]
 
 
 @dataclass
@@ -25,9 +32,12 @@ class Figure:
     value: float
     unit: str
     target: float | None = None
+    detail: str = ""
 
     def line(self, reference_ms: float | None = None) -> str:
         text = f"{self.name}: {self.value:,.1f} {self.unit}"
+        if self.detail:
+            text += f", {self.detail}"
         if self.unit == "ms" and reference_ms:
             # Timings drift with the machine's load; the ratio to a page measured in the
             # same run drifts much less, so it is the figure to compare between runs.
@@ -81,3 +91,13 @@ def time_page(browser: Client, url: str, *, repeat: int) -> PageTiming:
     with CaptureQueriesContext(connection) as queries:
         browser.get(url)
     return PageTiming(median_ms=statistics.median(timings), queries=len(queries.captured_queries))
+
+
+def database_url() -> str:
+    """The bench's own (fresh) database as a DATABASE_URL, for the processes it starts."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{credentials}@{host}/{quote(db['NAME'], safe='')}"

@@ -19,14 +19,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files import File
 from django.db import connection
 
 from clients.models import Organization
-from portal.benchmarking import BenchContext, Figure
+from portal.benchmarking import BenchContext, Figure, database_url
 from vault.key_management import org_keys_create
 
 from ..models import ImportStatus
@@ -98,7 +97,7 @@ def write_export(path: Path, count: int) -> None:
 
 
 def _through_a_worker(org: Organization, path: Path) -> tuple[float, float]:
-    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL}
+    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL}
     worker = subprocess.Popen(  # noqa: S603 (our own interpreter and the project's app)
         [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo"]
         + ["--concurrency", "1", "--loglevel", "WARNING", "--without-heartbeat"]
@@ -145,7 +144,7 @@ def _peak_mb(pid: int) -> float:
 
 
 def _in_a_process(org: Organization, path: Path) -> tuple[float, float]:
-    env = {**os.environ, "DATABASE_URL": _database_url()}
+    env = {**os.environ, "DATABASE_URL": database_url()}
     command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "import_vault"]
     started = time.perf_counter()
     subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
@@ -164,12 +163,3 @@ def _here(org: Organization, path: Path) -> float:
         )
     import_job_run(job_id=job.pk)
     return time.perf_counter() - started
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{credentials}@{host}/{quote(db['NAME'], safe='')}"

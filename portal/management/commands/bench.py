@@ -28,6 +28,14 @@ class Command(BaseCommand):
             "--vault-clients", type=int, default=1, help="How many clients get --items items."
         )
         parser.add_argument("--repeat", type=int, default=20, help="Timed requests per figure.")
+        parser.add_argument(
+            "--skip",
+            action="append",
+            default=[],
+            choices=BENCH_MODULES,
+            help="Leave out a module's seed and figures (repeatable), e.g. the 100,000-item "
+            "import while working on pages.",
+        )
 
     def handle(self, *args, **options):
         ctx = BenchContext(
@@ -37,7 +45,9 @@ class Command(BaseCommand):
             vault_clients=options["vault_clients"],
             repeat=options["repeat"],
         )
-        modules = [importlib.import_module(name) for name in BENCH_MODULES]
+        modules = [
+            importlib.import_module(name) for name in BENCH_MODULES if name not in options["skip"]
+        ]
         self.stdout.write("Creating a fresh benchmark database...")
         # Measured as production runs: DEBUG off, but plain HTTP from the test client.
         setup_test_environment(debug=False)
@@ -59,6 +69,8 @@ class Command(BaseCommand):
                 # Measured again beside each figure: the machine's speed drifts during a run.
                 reference = reference_timing(Client(), repeat=ctx.repeat).median_ms
                 self.stdout.write(f"  {figure.line(reference)}")
+        for note in ctx.shared.get("notes", []):
+            self.stdout.write(f"  Note: {note}")
         reference = reference_timing(Client(), repeat=ctx.repeat)
         self.stdout.write(
             f"Reference: GET /healthz/, median {reference.median_ms:,.1f} ms "

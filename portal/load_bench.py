@@ -1,0 +1,263 @@
+"""The load figures of `make bench`: the portal served as production serves it, under load.
+
+gunicorn with the project's `gunicorn.conf.py`, two sync workers, DEBUG off, on the
+bench's PostgreSQL database with Redis for sessions, is loaded page by page for a few
+seconds by concurrent clients (wrk where it is installed, else the small Python client
+below). Each page's rate is printed beside its ratio to the bare `/livez/` endpoint
+measured in the same run, the ceiling that no page of the portal can pass.
+
+It needs PostgreSQL and Redis (the server's processes must reach the bench's database
+and share sessions); elsewhere it says so and measures nothing.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+from django.urls import reverse
+
+from .benchmarking import BenchContext, Figure, database_url
+
+WORKERS = 2
+CONNECTIONS = 8
+# Seconds of load per page; the test of this module shortens it.
+SECONDS_PER_PAGE = float(os.environ.get("BENCH_LOAD_SECONDS", "4"))
+# The issue's floors, as shares of the bare endpoint's rate.
+FLOORS = {"item page": 0.10, "vault list": 0.10, "provider dashboard": 0.05}
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests_per_second: float
+    median_ms: float
+    p99_ms: float
+    errors: int
+
+
+def seed(ctx: BenchContext) -> None:
+    """Nothing of its own: it loads the pages the other modules seeded."""
+
+
+def figures(ctx: BenchContext) -> list[Figure]:
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        ctx.shared.setdefault("notes", []).append(
+            "Load figures need DATABASE_URL on PostgreSQL and REDIS_URL: not measured."
+        )
+        return []
+    pages = _pages(ctx)
+    # A production-grade key of its own (the bench may run on a development .env); the
+    # sessions made here sign their auth hash with it, so the server accepts them.
+    secret_key = secrets.token_urlsafe(50)
+    with override_settings(SECRET_KEY=secret_key):
+        cookies = {label: _session_cookie(ctx, user) for label, _path, user in pages if user}
+    with _production_server(secret_key) as base_url:
+        ceiling = _load(base_url, "/livez/", cookie=None)
+        results = [("bare /livez/ (the ceiling)", ceiling, None)]
+        for label, path, _user in pages:
+            results.append((label, _load(base_url, path, cookie=cookies.get(label)), label))
+    out = []
+    for label, result, floor_key in results:
+        share = result.requests_per_second / ceiling.requests_per_second
+        floor = FLOORS.get(floor_key or "")
+        verdict = ""
+        if floor is not None:
+            verdict = f" (floor >= {floor:.0%}: {'ok' if share >= floor else 'UNDER'})"
+        out.append(
+            Figure(
+                f"load, {label}",
+                result.requests_per_second,
+                "req/s",
+                detail=f"median {result.median_ms:,.1f} ms, p99 {result.p99_ms:,.1f} ms, "
+                f"errors {result.errors}; {share:.1%} of the ceiling{verdict}",
+            )
+        )
+    return out
+
+
+def _pages(ctx: BenchContext) -> list[tuple[str, str, object]]:
+    pages: list[tuple[str, str, object]] = [("login page", reverse("login"), None)]
+    if ctx.shared.get("vault"):
+        org, owner, _member = ctx.shared["vault"][0]
+        item = org.items.order_by("pk").first()
+        pages += [
+            ("item page", reverse("vault_item_detail", args=[org.pk, item.pk]), owner),
+            ("vault list", reverse("vault_item_list", args=[org.pk]), owner),
+        ]
+    if ctx.shared.get("provider"):
+        provider = ctx.shared["provider"]
+        pages.append(
+            (
+                "provider dashboard",
+                reverse("provider_dashboard", args=[provider.pk]),
+                ctx.shared["provider_admin"],
+            )
+        )
+    if ctx.shared.get("big_client"):
+        org, owner, _collection = ctx.shared["big_client"]
+        pages.append(("members page (5,000 members)", reverse("org_members", args=[org.pk]), owner))
+    return pages
+
+
+def _session_cookie(ctx: BenchContext, user) -> str:
+    browser = ctx.logged_in_client(user)
+    return f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+class _production_server:
+    """gunicorn as docker-compose runs it, on a free loopback port, stopped on exit."""
+
+    def __init__(self, secret_key: str):
+        self.secret_key = secret_key
+
+    def __enter__(self) -> str:
+        port = _free_port()
+        env = {
+            **os.environ,
+            "DEBUG": "false",
+            "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+            "SECRET_KEY": self.secret_key,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "VAULT_KEKS": settings.VAULT_KEKS or "",
+            "VAULT_KEKS_FILE": settings.VAULT_KEKS_FILE or "",
+            # Plain HTTP on loopback stands for the TLS proxy in front of production.
+            "SECURE_SSL_REDIRECT": "false",
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": str(WORKERS),
+        }
+        # Static files collected as the image's build does, into a directory of its own.
+        self.data_dir = tempfile.TemporaryDirectory(prefix="portal-load-bench-")
+        env["PORTAL_DATA_DIR"] = self.data_dir.name
+        subprocess.run(  # noqa: S603 (our interpreter and manage.py)
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+            env=env,
+            cwd=settings.BASE_DIR,
+            check=True,
+        )
+        command = [sys.executable, "-m", "gunicorn", "portal.wsgi", "--config", "gunicorn.conf.py"]
+        self.process = subprocess.Popen(  # noqa: S603 (our interpreter, the project's config)
+            [*command, "--access-logfile", "/dev/null"],
+            env=env,
+            cwd=settings.BASE_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.base_url = f"http://127.0.0.1:{port}"
+        _wait_until_up(port, self.process)
+        return self.base_url
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.data_dir.cleanup()
+
+
+def _load(base_url: str, path: str, *, cookie: str | None) -> LoadResult:
+    if shutil.which("wrk"):
+        return _load_with_wrk(base_url, path, cookie)
+    return _load_with_threads(base_url, path, cookie)
+
+
+def _load_with_wrk(base_url: str, path: str, cookie: str | None) -> LoadResult:
+    command = ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{SECONDS_PER_PAGE:.0f}s"]
+    command += ["--latency", "-H", "Host: 127.0.0.1"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(  # noqa: S603 (wrk from the machine's packages)
+        [*command, base_url + path], capture_output=True, text=True, check=True
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return LoadResult(
+        requests_per_second=rate,
+        median_ms=_wrk_ms(re.search(r"50%\s+(\S+)", output).group(1)),
+        p99_ms=_wrk_ms(re.search(r"99%\s+(\S+)", output).group(1)),
+        errors=int(errors.group(1)) if errors else 0,
+    )
+
+
+def _wrk_ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _load_with_threads(base_url: str, path: str, cookie: str | None) -> LoadResult:
+    """CONNECTIONS keep-alive clients for SECONDS_PER_PAGE; bounded in count and time."""
+    host, port = base_url.removeprefix("http://").split(":")
+    headers = {"Host": "127.0.0.1", **({"Cookie": cookie} if cookie else {})}
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + SECONDS_PER_PAGE
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        mine, failed = [], 0
+        while time.perf_counter() < deadline and len(mine) < 100_000:
+            started = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append((time.perf_counter() - started) * 1000)
+            failed += response.status != 200
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return LoadResult(
+        requests_per_second=len(latencies) / elapsed,
+        median_ms=statistics.median(latencies),
+        p99_ms=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        errors=errors[0],
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(port: int, process: subprocess.Popen) -> None:
+    for _attempt in range(300):
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn exited while starting; run it by hand to see why")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/livez/", headers={"Host": "127.0.0.1"})
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn did not answer within 30 seconds")
