@@ -194,6 +194,7 @@ def test_entities_and_external_references_are_refused(attack):
         ("<html><body/></html>", "not a KeePass"),
         ("<KeePassFile><Meta/></KeePassFile>", "no Root"),
         ("not xml at all", "not valid XML"),
+        ('<?xml version="1.0" encoding="tf-8"?><KeePassFile/>', "encoding that does not exist"),
     ],
 )
 def test_broken_files_are_refused_with_a_message(text, message):

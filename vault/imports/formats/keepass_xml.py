@@ -91,6 +91,11 @@ def parse(stream: BinaryIO, limits: ImportLimits) -> Parsed:
         raise ImportRejected(_broken_xml(exc)) from exc
     except UnicodeDecodeError as exc:
         raise ImportRejected("The file is not UTF-8 text. " + _export_again()) from exc
+    except LookupError as exc:  # an XML declaration naming an encoding that does not exist
+        raise ImportRejected(
+            "The file declares a text encoding that does not exist; KeePass writes UTF-8. "
+            + _export_again()
+        ) from exc
 
 
 def _broken_xml(exc: ParseError) -> str:
