@@ -1,6 +1,7 @@
-"""Per-org policies. Typed settings and enforcement arrive with the policies issue."""
+"""Per-org policies: one row per org and type; the types themselves live in policies/types/."""
 
 from django.db import models
+from django.utils import timezone
 
 
 class PolicyType(models.TextChoices):
@@ -12,6 +13,7 @@ class PolicyType(models.TextChoices):
     DISABLE_EXPORT = "disable_export", "Remove individual vault export"
     ACCOUNT_RECOVERY = "account_recovery", "Account recovery administration"
     VAULT_TIMEOUT = "vault_timeout", "Vault timeout"
+    REMOVE_CARD_ITEM_TYPE = "remove_card_item_type", "Remove card item type"
 
 
 class Policy(models.Model):
@@ -29,3 +31,16 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} ({'on' if self.enabled else 'off'})"
+
+
+class AccountRecoveryEnrollment(models.Model):
+    """A member who agreed that the org's owners and admins may set a new password for
+    them (the account recovery administration policy). Withdrawing deletes the row."""
+
+    membership = models.OneToOneField(
+        "clients.Membership", on_delete=models.CASCADE, related_name="recovery_enrollment"
+    )
+    enrolled_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Account recovery for {self.membership_id}"

@@ -49,6 +49,9 @@ class Capability(enum.StrEnum):
     POLICIES_MANAGE = "policies_manage"
     IMPORT = "import"
     EVENTS_VIEW = "events_view"
+    # Setting a member's password (account recovery policy): owners and admins only,
+    # never through a provider.
+    ACCOUNT_RECOVERY = "account_recovery"
     # Vault capabilities: never granted through a provider.
     ITEMS_USE = "items_use"
     ITEMS_ACCESS_ALL = "items_access_all"
@@ -84,8 +87,10 @@ _MANAGEMENT = frozenset(
 )
 
 ORG_CAPABILITIES: dict[Relationship, frozenset[Capability]] = {
-    Relationship.OWNER: _MANAGEMENT | {Capability.ORG_SETTINGS} | VAULT_CAPABILITIES,
-    Relationship.ADMIN: _MANAGEMENT | VAULT_CAPABILITIES,
+    Relationship.OWNER: _MANAGEMENT
+    | {Capability.ORG_SETTINGS, Capability.ACCOUNT_RECOVERY}
+    | VAULT_CAPABILITIES,
+    Relationship.ADMIN: _MANAGEMENT | {Capability.ACCOUNT_RECOVERY} | VAULT_CAPABILITIES,
     Relationship.USER: frozenset({Capability.ORG_VIEW, Capability.ITEMS_USE}),
     Relationship.CUSTOM: frozenset({Capability.ORG_VIEW, Capability.ITEMS_USE}),
     Relationship.PROVIDER_ADMIN: _MANAGEMENT,
@@ -522,6 +527,10 @@ class VaultAccess:
     collection_levels: Mapping[UUID, str]
     reaches_all_items: bool
     issued_by: object = field(default=None, repr=False, compare=False)
+    # Item types the org's policies remove (e.g. cards): hidden, and not to be created.
+    hidden_item_types: frozenset[str] = frozenset()
+    # The password generator policy's settings, or None for the vault's own generator.
+    generator_settings: dict | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.issued_by is not _ISSUED_HERE:
@@ -603,8 +612,16 @@ def vault_access(actor: Actor) -> VaultAccess | None:
         and actor.org.admins_access_all_items
     )
     levels = {} if reaches_all else _levels_of_actor(actor)
+    from policies.selectors import vault_rules
+
+    rules = vault_rules(org=actor.org)
     return VaultAccess(
-        actor=actor, collection_levels=levels, reaches_all_items=reaches_all, issued_by=_ISSUED_HERE
+        actor=actor,
+        collection_levels=levels,
+        reaches_all_items=reaches_all,
+        issued_by=_ISSUED_HERE,
+        hidden_item_types=rules.hidden_item_types,
+        generator_settings=rules.generator_settings,
     )
 
 
@@ -746,7 +763,10 @@ def vault_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, org_id, *args, **kwargs) -> HttpResponse:
-        org = _fetch_or_404(Organization.objects.select_related("provider"), org_id)
+        from policies.selectors import vault_policies_annotation
+
+        orgs = Organization.objects.select_related("provider")
+        org = _fetch_or_404(orgs.annotate(vault_policies_on=vault_policies_annotation()), org_id)
         actor = resolve(request.user, org)
         if actor is None or actor.vault_membership is None:
             raise Http404
@@ -760,3 +780,43 @@ def vault_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     wrapper.required_capability = Capability.ITEMS_USE  # read by the access-matrix test
     wrapper.vault_view = True
     return wrapper
+
+
+# --------------------------------------------------------------------------
+# Policies: who a policy type leaves out (each type names one of these)
+# --------------------------------------------------------------------------
+
+
+class PolicyExemption(enum.StrEnum):
+    NOBODY = "nobody"
+    OWNERS = "owners"
+    OWNERS_AND_ADMINS = "owners_and_admins"
+
+
+POLICY_EXEMPT_ROLES: dict[PolicyExemption, frozenset[str]] = {
+    PolicyExemption.NOBODY: frozenset(),
+    PolicyExemption.OWNERS: frozenset({MemberRole.OWNER}),
+    PolicyExemption.OWNERS_AND_ADMINS: frozenset({MemberRole.OWNER, MemberRole.ADMIN}),
+}
+
+
+def is_policy_exempt(membership: Membership, exemption: PolicyExemption) -> bool:
+    return membership.role in POLICY_EXEMPT_ROLES[exemption]
+
+
+def account_recovery_refusal(actor: Actor, membership: Membership) -> str | None:
+    """Why `actor` may not set a new password for `membership` (None: they may).
+
+    Owners and admins through their own membership, never provider access; an owner's
+    account only by an owner; never one's own (change it from the account instead).
+    """
+    own = actor.membership
+    if own is None or not actor.can(Capability.ACCOUNT_RECOVERY):
+        return "Only the organization's owners and admins recover accounts."
+    if own.pk == membership.pk:
+        return "This is your own account: change your password from your account page."
+    if membership.role == MemberRole.OWNER and own.role != MemberRole.OWNER:
+        return f"Only an owner can recover {membership.email}'s account: they are an owner."
+    if membership.status != MemberStatus.CONFIRMED or membership.user_id is None:
+        return f"{membership.email} is not a confirmed member."
+    return None

@@ -22,7 +22,8 @@ BENCH_MODULES = [
     "clients.bench",
     "vault.bench",
     "vault.imports.bench",
-    "portal.load_bench",  # last: it loads the pages the others seeded
+    "portal.load_bench",  # it loads the pages the others seeded
+    "portal.restore_bench",  # last: dumps and restores everything seeded
 ]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from .logging_config import correlation_id
 from .models import Event, EventType
 
 # Set per request by `RequestContextMiddleware`, so services need not pass it.
@@ -40,6 +41,7 @@ def record_event(
         object_id=str(obj.pk) if obj is not None else "",
         ip_address=current_ip_address.get(),
         details=details or {},
+        request_id=correlation_id(),
     )
 
 

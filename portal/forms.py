@@ -6,13 +6,14 @@ from django_otp.plugins.otp_totp.models import default_key
 
 from .selectors import two_step_device
 from .throttling import second_step_failed
+from .two_step import looks_like_authenticator_code, normalize_code, recovery_device
 
 
 def _code_field(label: str, help_text: str = "", required: bool = True) -> forms.CharField:
     return forms.CharField(
         label=label,
         required=required,
-        max_length=12,
+        max_length=24,  # a recovery code with its dashes: abcd-efgh-ijkl-mnop
         help_text=help_text,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
@@ -24,7 +25,8 @@ class LoginForm(AuthenticationForm):
     )
     otp_token = _code_field(
         "Two-step login code",
-        "Only if you have turned on two-step login: the 6 digits your authenticator app shows.",
+        "Only if you have turned on two-step login: the 6 digits your authenticator app "
+        "shows, or one of your recovery codes if you have lost the device.",
         required=False,
     )
 
@@ -35,6 +37,17 @@ class LoginForm(AuthenticationForm):
         also throttles wrong codes per device, doubling the wait each time.
         """
         super().confirm_login_allowed(user)
+        self._check_second_step(user)
+        # The login hook of org policies: a password that falls short of "enforce at
+        # login" sends the member to change it before anything else.
+        from policies.middleware import require_password_change
+        from policies.validators import password_change_needed_at_login
+
+        password = self.cleaned_data.get("password") or ""
+        if password_change_needed_at_login(user=user, password=password):
+            require_password_change(self.request, user)
+
+    def _check_second_step(self, user) -> None:
         device = two_step_device(user)
         if device is None:
             return
@@ -46,11 +59,35 @@ class LoginForm(AuthenticationForm):
                 code="token_required",
             )
         try:
-            verify_code(device, token)
+            user.otp_device = verify_second_step(user, device, token)
         except forms.ValidationError:
             second_step_failed(self.request, user)
             raise
-        user.otp_device = device  # django-otp marks the session as past the second step
+        # django-otp marks the session as past the second step with `otp_device`.
+
+
+def verify_second_step(user, device, typed: str):
+    """An authenticator code for `device`, or one of the user's recovery codes (spent on
+    use): the device that passed, else the error the user should see."""
+    from .services import recovery_code_use
+
+    code = normalize_code(typed)
+    if looks_like_authenticator_code(code):
+        verify_code(device, code)
+        return device
+    recovery = recovery_device(user)
+    if recovery is not None and not recovery.verify_is_allowed()[0]:
+        raise forms.ValidationError(
+            "Too many wrong codes. Wait a minute, then try again.", code="throttled"
+        )
+    used = recovery_code_use(user=user, code=code) if recovery is not None else None
+    if used is None:
+        raise forms.ValidationError(
+            "That recovery code is not right, or it has been used already: each works once. "
+            "Check it against your saved list.",
+            code="invalid_recovery_code",
+        )
+    return used
 
 
 def verify_code(device, token: str) -> None:
@@ -122,7 +159,10 @@ class TwoStepDisableForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    token = _code_field("Code from your authenticator app")
+    token = _code_field(
+        "Code from your authenticator app",
+        "Or one of your recovery codes, if you have lost the device.",
+    )
 
     def __init__(self, *args, request, device, **kwargs):
         super().__init__(*args, **kwargs)
@@ -142,9 +182,35 @@ class TwoStepDisableForm(forms.Form):
         if "password" in self.errors:  # after a wrong password the code is not tried
             return token
         try:
-            verify_code(self.device, token)
+            verify_second_step(self.request.user, self.device, token)
         except forms.ValidationError:
             second_step_failed(self.request, self.request.user)  # as at sign-in
+            raise
+        return token
+
+
+class RecoveryCodesForm(forms.Form):
+    """New recovery codes: a current code from the authenticator app, so that an open
+    session alone cannot read a fresh set."""
+
+    prefix = "codes"  # its field sits on the same page as the turn-off form's
+    token = _code_field("Code from your authenticator app")
+
+    def __init__(self, *args, request, device, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.device = device
+
+    def clean_token(self) -> str:
+        token = normalize_code(self.cleaned_data["token"])
+        try:
+            if not looks_like_authenticator_code(token):
+                raise forms.ValidationError(
+                    "Enter the 6-digit code your authenticator app shows now.", code="format"
+                )
+            verify_code(self.device, token)
+        except forms.ValidationError:
+            second_step_failed(self.request, self.request.user)
             raise
         return token
 

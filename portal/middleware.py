@@ -73,3 +73,29 @@ class NoStoreForSignedInMiddleware:
         if user is not None and user.is_authenticated:
             add_never_cache_headers(response)
         return response
+
+
+class HeadAsGetMiddleware:
+    """HEAD is GET without the body (RFC 9110), so every page that answers GET answers HEAD:
+    uptime monitors use it, and `require_GET` / `require_http_methods(["GET", ...])` would
+    otherwise refuse it with 405. A view that refuses GET still refuses HEAD."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method != "HEAD":
+            return self.get_response(request)
+        request.method = request.META["REQUEST_METHOD"] = "GET"
+        try:
+            response = self.get_response(request)
+        finally:
+            request.method = request.META["REQUEST_METHOD"] = "HEAD"
+        if response.streaming:
+            if hasattr(response, "close"):
+                response.close()
+            response.streaming_content = []
+        else:
+            # The inner CommonMiddleware already gave the GET body's Content-Length.
+            response.content = b""
+        return response

@@ -116,6 +116,11 @@ class EventType(models.TextChoices):
     USER_PASSWORD_CHANGED = "user.password_changed", "Changed password"
     USER_TWO_STEP_ENABLED = "user.two_step_enabled", "Turned on two-step login"
     USER_TWO_STEP_DISABLED = "user.two_step_disabled", "Turned off two-step login"
+    USER_RECOVERY_CODES_REGENERATED = (
+        "user.recovery_codes_regenerated",
+        "Generated new two-step recovery codes",
+    )
+    USER_RECOVERY_CODE_USED = "user.recovery_code_used", "Signed in with a recovery code"
     # Organizations
     ORG_CREATED = "org.created", "Organization created"
     ORG_UPDATED = "org.updated", "Organization updated"
@@ -128,6 +133,7 @@ class EventType(models.TextChoices):
     MEMBER_RESTORED = "member.restored", "Member restored"
     MEMBER_REMOVED = "member.removed", "Member removed"
     MEMBER_LEFT = "member.left", "Member left organization"
+    MEMBER_ACCOUNT_RECOVERED = "member.account_recovered", "Member's account recovered"
     GROUP_CREATED = "group.created", "Group created"
     GROUP_UPDATED = "group.updated", "Group updated"
     GROUP_DELETED = "group.deleted", "Group deleted"
@@ -214,6 +220,12 @@ class Event(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The id of the request (or Celery task) that wrote it, as in the logs.",
+    )
 
     objects = EventQuerySet.as_manager()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
@@ -115,7 +116,12 @@ def invitation_claim_reminder(*, invitation_id) -> bool:
 
 
 class InvitationError(Exception):
-    """An invitation that cannot be accepted; the message says why and what to do."""
+    """An invitation that cannot be accepted; the message says why and what to do, and
+    `remedy_url_name` the account page that fixes it (an org policy's requirement)."""
+
+    def __init__(self, message: str, *, remedy_url_name: str | None = None):
+        super().__init__(message)
+        self.remedy_url_name = remedy_url_name
 
 
 def wrong_account_message(user) -> str:
@@ -135,6 +141,7 @@ def invitation_accept(*, invitation: Invitation, user) -> None:
     an admin's confirmation.
     """
     from clients.models import Membership, MemberStatus
+    from policies.services import PolicyRefusal, member_join_check
     from providers.models import ProviderUserStatus
 
     from . import access
@@ -151,6 +158,10 @@ def invitation_accept(*, invitation: Invitation, user) -> None:
         membership = Membership.objects.select_for_update().get(pk=invitation.membership_id)
         if membership.status != MemberStatus.INVITED:
             raise InvitationError("This invitation is no longer pending.")
+        try:
+            member_join_check(membership=membership, user=user)
+        except PolicyRefusal as refusal:
+            raise InvitationError(str(refusal), remedy_url_name=refusal.remedy_url_name) from None
         first_owner = access.is_first_owner(membership)
         membership.user = user
         membership.status = MemberStatus.CONFIRMED if first_owner else MemberStatus.ACCEPTED
@@ -178,12 +189,19 @@ def invitation_accept(*, invitation: Invitation, user) -> None:
 TWO_STEP_DEVICE_NAME = "Authenticator app"
 
 
+@dataclass(frozen=True)
+class TwoStepEnabled:
+    device: object
+    recovery_codes: list[str]  # shown once, on the page that turned it on
+
+
 @transaction.atomic
-def two_step_enable(*, user, key: str, token: str):
+def two_step_enable(*, user, key: str, token: str) -> TwoStepEnabled | None:
     """Turn two-step login on with the key the setup page showed, once its code is right.
 
     The setup page writes nothing (its key travels signed in the page); this creates the
-    one confirmed authenticator. None when the code is wrong, or two-step login is on.
+    one confirmed authenticator and a fresh set of recovery codes. None when the code is
+    wrong, or two-step login is on.
     """
     from django.contrib.auth import get_user_model
     from django_otp.oath import TOTP
@@ -204,16 +222,89 @@ def two_step_enable(*, user, key: str, token: str):
     device.last_t = totp.t()  # the code just used cannot also sign in
     devices.delete()  # unconfirmed rows that earlier versions of the setup page wrote
     device.save()
+    codes = _recovery_codes_replace(user)
     record_event(EventType.USER_TWO_STEP_ENABLED, user=user, obj=user)
+    return TwoStepEnabled(device=device, recovery_codes=codes)
+
+
+def _recovery_codes_replace(user) -> list[str]:
+    """A new set of one-time recovery codes; the old set stops working."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    from .two_step import RECOVERY_CODE_COUNT, RECOVERY_DEVICE_NAME, new_recovery_code
+
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user) -> list[str]:
+    """Replace the user's recovery codes (the view has checked a current code)."""
+    from django.contrib.auth import get_user_model
+
+    from .events import record_event
+    from .models import EventType
+    from .selectors import two_step_device
+
+    get_user_model().objects.select_for_update().only("pk").get(pk=user.pk)
+    if two_step_device(user) is None:
+        raise TwoStepError("Turn on two-step login first: recovery codes come with it.")
+    codes = _recovery_codes_replace(user)
+    record_event(EventType.USER_RECOVERY_CODES_REGENERATED, user=user, obj=user)
+    return codes
+
+
+def recovery_code_use(*, user, code: str):
+    """Spend one recovery code at sign-in: the recovery device on success, else None.
+
+    The device row is locked, so one code cannot sign in twice at once; a wrong code
+    counts towards django-otp's back-off on the device as a wrong authenticator code does.
+    """
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from .events import record_event
+    from .models import EventType
+
+    with transaction.atomic():
+        device = StaticDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+        if device is None or not device.verify_is_allowed()[0]:
+            return None
+        token = device.token_set.filter(token=code).first()
+        if token is None:
+            device.throttle_increment()
+            return None
+        token.delete()
+        device.throttle_reset(commit=False)
+        device.set_last_used_timestamp(commit=False)
+        device.save()
+        record_event(
+            EventType.USER_RECOVERY_CODE_USED,
+            user=user,
+            obj=user,
+            details={"codes_left": device.token_set.count()},
+        )
     return device
+
+
+class TwoStepError(Exception):
+    """A two-step change the user asked for and cannot have; the message says why."""
 
 
 @transaction.atomic
 def two_step_disable(*, user) -> None:
+    from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from policies.services import account_two_step_turned_off
 
     from .events import record_event
     from .models import EventType
 
     TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()  # recovery codes go with the authenticator
     record_event(EventType.USER_TWO_STEP_DISABLED, user=user, obj=user)
+    # Orgs whose policies require two-step login revoke the member (policies decide who).
+    account_two_step_turned_off(user=user)

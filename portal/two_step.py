@@ -9,7 +9,12 @@ any session of such an account that has not passed the second step (django-otp's
 
 from __future__ import annotations
 
+import os
+from base64 import b32encode
+
+import segno
 from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from .selectors import two_step_device
 
@@ -37,3 +42,49 @@ def second_step_passed(request, device) -> None:
     """The session has passed the second step with `device` (e.g. just after turning it on)."""
     otp_login(request, device)
     request.session.pop(NO_SECOND_STEP_SESSION_KEY, None)
+
+
+# --- Recovery codes: one-time codes for a lost authenticator (django-otp's static tokens) ---
+
+RECOVERY_DEVICE_NAME = "Recovery codes"
+RECOVERY_CODE_COUNT = 10
+# 16 base32 characters (80 random bits), shown in groups of four: abcd-efgh-ijkl-mnop.
+RECOVERY_CODE_LENGTH = 16
+
+
+def new_recovery_code() -> str:
+    return b32encode(os.urandom(10)).decode().lower()[:RECOVERY_CODE_LENGTH]
+
+
+def format_recovery_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def normalize_code(typed: str) -> str:
+    """What the user typed, without spaces or dashes, lower case (recovery codes)."""
+    return "".join(ch for ch in typed if ch.isalnum()).lower()
+
+
+def looks_like_authenticator_code(code: str) -> bool:
+    """Digits only: the app's code. Recovery codes have letters (base32), bar 1 in 10^11."""
+    return code.isascii() and code.isdigit()
+
+
+def recovery_device(user) -> StaticDevice | None:
+    return StaticDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def recovery_codes_left(user) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def qr_code_svg(config_url: str) -> str:
+    """The otpauth:// link as an inline SVG QR code, drawn here (no script, no CDN)."""
+    qr = segno.make(config_url, error="m")
+    return qr.svg_inline(
+        scale=4,
+        border=4,
+        light="#fff",
+        title="QR code of the two-step login key",
+        svgclass="qr-code",
+    )

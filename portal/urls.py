@@ -4,6 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.decorators.http import require_http_methods
 
+from policies import views as policy_views
+
 from . import views
 from .accounts import SetPasswordView, set_password_open
 from .forms import LoginForm
@@ -14,6 +16,7 @@ get_or_post = require_http_methods(["GET", "POST"])
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    path("livez/", views.livez, name="livez"),
     path(
         "accounts/login/",
         get_or_post(
@@ -35,6 +38,12 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/two-step/", views.two_step, name="two_step"),
+    path("accounts/unlock/", policy_views.session_unlock, name="session_unlock"),
+    path(
+        "accounts/two-step/recovery-codes/",
+        views.two_step_recovery_codes,
+        name="two_step_recovery_codes",
+    ),
     # Operators hand out set-password links (createprovider); these pages are always on.
     # The link carries its token in the query string; see portal/accounts.py.
     path("accounts/set-password/", set_password_open, name="set_password_open"),
@@ -56,6 +65,7 @@ urlpatterns = [
     path("providers/", include("providers.urls")),
     path("orgs/", include("clients.urls")),
     path("orgs/<uuid:org_id>/vault/", include("vault.urls")),
+    path("orgs/<uuid:org_id>/policies/", include("policies.urls")),
 ]
 
 if settings.PASSWORD_RESET_BY_EMAIL:

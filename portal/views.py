@@ -13,25 +13,32 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients.selectors import org_list_for_user
 from providers.selectors import provider_list_for_user
 
 from .accounts import token_url_page
-from .forms import NewAccountForm, TwoStepDisableForm, TwoStepEnableForm
+from .forms import NewAccountForm, RecoveryCodesForm, TwoStepDisableForm, TwoStepEnableForm
 from .selectors import two_step_device
 from .services import (
     InvitationError,
+    TwoStepError,
     invitation_accept,
     invitation_find,
     invitation_find_by_token_hash,
+    recovery_codes_regenerate,
     two_step_disable,
     two_step_enable,
     wrong_account_message,
 )
-from .two_step import second_step_passed
+from .two_step import (
+    format_recovery_code,
+    qr_code_svg,
+    recovery_codes_left,
+    second_step_passed,
+)
 
 
 @never_cache
@@ -39,17 +46,20 @@ from .two_step import second_step_passed
 @login_required
 def two_step(request):
     """Turn two-step login on (add the key to an app, confirm a code) or off (password, code)."""
+    codes = request.session.pop(RECOVERY_CODES_SESSION_KEY, None)
+    if codes and request.method == "GET":
+        return _recovery_codes_page(request, codes)
     device = two_step_device(request.user)
     if device is not None:
-        return _two_step_off(request, device)
+        return _two_step_on_page(request, device)
     form = TwoStepEnableForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         token = "".join(form.cleaned_data["token"].split())
-        device = two_step_enable(user=request.user, key=form.key, token=token)
-        if device is not None:
-            second_step_passed(request, device)
+        enabled = two_step_enable(user=request.user, key=form.key, token=token)
+        if enabled is not None:
+            second_step_passed(request, enabled.device)
             messages.success(request, "Two-step login is on. You will need a code to sign in.")
-            return redirect("two_step")
+            return _show_recovery_codes_once(request, enabled.recovery_codes)
         form.add_error("token", "That code is not right. Enter the code your app shows now.")
     pending = TOTPDevice(user=request.user, key=form.key)  # never saved: only shown
     context = {
@@ -57,17 +67,68 @@ def two_step(request):
         "form": form,
         "key": _grouped(b32encode(pending.bin_key).decode()),
         "config_url": pending.config_url,
+        "qr_svg": qr_code_svg(pending.config_url),
     }
     return render(request, "registration/two_step.html", context)
 
 
-def _two_step_off(request, device):
-    form = TwoStepDisableForm(request.POST or None, request=request, device=device)
-    if request.method == "POST" and form.is_valid():
+def _two_step_on_page(request, device, *, codes_form=None):
+    form = TwoStepDisableForm(
+        request.POST if codes_form is None else None, request=request, device=device
+    )
+    if codes_form is None and request.method == "POST" and form.is_valid():
         two_step_disable(user=request.user)
         messages.success(request, "Two-step login is off.")
         return redirect("two_step")
-    return render(request, "registration/two_step.html", {"enabled": True, "form": form})
+    context = {
+        "enabled": True,
+        "form": form,
+        "codes_form": codes_form or RecoveryCodesForm(request=request, device=device),
+        "codes_left": recovery_codes_left(request.user),
+    }
+    return render(request, "registration/two_step.html", context)
+
+
+@never_cache
+@require_POST
+@login_required
+def two_step_recovery_codes(request):
+    """A new set of recovery codes, for a current code; the old set stops working."""
+    device = two_step_device(request.user)
+    if device is None:
+        messages.error(request, "Turn on two-step login first: recovery codes come with it.")
+        return redirect("two_step")
+    form = RecoveryCodesForm(request.POST, request=request, device=device)
+    if not form.is_valid():
+        return _two_step_on_page(request, device, codes_form=form)
+    try:
+        codes = recovery_codes_regenerate(user=request.user)
+    except TwoStepError as error:
+        messages.error(request, str(error))
+        return redirect("two_step")
+    messages.success(request, "New recovery codes are ready. The old ones no longer work.")
+    return _show_recovery_codes_once(request, codes)
+
+
+# New recovery codes wait here between the POST that made them and the one page that
+# shows them (post/redirect/get); that page takes them out, so a reload shows none.
+RECOVERY_CODES_SESSION_KEY = "two_step_new_recovery_codes"
+
+
+def _show_recovery_codes_once(request, codes: list[str]):
+    request.session[RECOVERY_CODES_SESSION_KEY] = codes
+    return redirect("two_step")
+
+
+def _recovery_codes_page(request, codes: list[str]):
+    return render(
+        request,
+        "registration/recovery_codes.html",
+        {
+            "codes": [format_recovery_code(code) for code in codes],
+            "pending_invitation": INVITATION_SESSION_KEY in request.session,
+        },
+    )
 
 
 def _grouped(key: str) -> str:
@@ -154,6 +215,8 @@ def invitation_accept_view(request):
                 invitation_accept(invitation=invitation, user=user)
         except InvitationError as error:
             messages.error(request, str(error))
+            if error.remedy_url_name:
+                return _invitation_remedy(request, error, existing, invitation, form)
             return render(
                 request, "portal/invitation_accept.html", {"invitation": invitation, "form": form}
             )
@@ -174,6 +237,17 @@ def invitation_accept_view(request):
     )
 
 
+def _invitation_remedy(request, error, existing, invitation, form):
+    """An org policy asks something of the account first (two-step login): a new account
+    is kept and signed in so that it can do it; the invitation stays open in the session,
+    and the remedy page leads back to it."""
+    if not request.user.is_authenticated:
+        with transaction.atomic():
+            user = _account_for_invitation(existing, invitation.email, form.cleaned_data)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect(error.remedy_url_name)
+
+
 def _account_for_invitation(existing, email: str, data: dict):
     user = existing or get_user_model().objects.create_user(email, name=data.get("name", ""))
     user.set_password(data["password1"])
@@ -181,6 +255,13 @@ def _account_for_invitation(existing, email: str, data: dict):
         user.name = data["name"]
     user.save(update_fields=["password", "name"])
     return user
+
+
+@require_http_methods(["GET", "HEAD"])
+def livez(request):
+    """The process answers: touches neither the session nor the database. The load
+    bench's ceiling, and a liveness probe that a database outage does not fail."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -158,6 +158,23 @@ def world_group(world, org=None):
     return groups[org.pk]
 
 
+def recovery_member_kwargs(world, org=None) -> dict:
+    """An org with account recovery on and a confirmed user member enrolled in it."""
+    from clients.models import Membership
+    from policies.models import AccountRecoveryEnrollment, Policy, PolicyType
+    from tests.factories import MembershipFactory
+
+    org = org or world.org
+    Policy.objects.update_or_create(
+        org=org, type=PolicyType.ACCOUNT_RECOVERY, defaults={"enabled": True}
+    )
+    member = Membership.objects.filter(org=org, recovery_enrollment__isnull=False).first()
+    if member is None:
+        member = MembershipFactory(org=org)
+        AccountRecoveryEnrollment.objects.create(membership=member)
+    return {"org_id": org.pk, "member_id": member.pk}
+
+
 def import_job(world, org):
     """A finished import job of `org` (no upload: the page shows counts only)."""
     from vault.models import ImportJob, ImportStatus, ImportTarget
@@ -180,11 +197,16 @@ ROUTES: dict[str, Route] = {
         expect=signed_in(302),
     ),
     "healthz": Route(expect=everyone(200), allows=("GET", "HEAD")),
+    "livez": Route(expect=everyone(200), allows=("GET", "HEAD")),
     "login": Route(expect={**signed_in(302), ANON: 200}, allows=("GET", "POST")),
     "logout": Route(method="post", expect=everyone(302), allows=("POST", "OPTIONS")),
     "password_change": Route(expect=signed_in(200), allows=("GET", "POST")),
     "password_change_done": Route(expect=signed_in(200)),
     "two_step": Route(expect=signed_in(200), allows=("GET", "POST")),
+    # Without two-step login on, there are no codes to renew: back to its setup page.
+    "two_step_recovery_codes": Route(expect=signed_in(302), method="post", allows=("POST",)),
+    # Only a session locked by a vault timeout policy sees the form; others go home.
+    "session_unlock": Route(expect=signed_in(302), allows=("GET", "POST")),
     # Secret links: without a valid token (in the query string, or kept in the session),
     # everyone gets the page saying the link cannot be used.
     "set_password_open": Route(expect=everyone(200)),
@@ -309,6 +331,30 @@ ROUTES: dict[str, Route] = {
         )
         for name in ("org_collection_edit", "org_collection_access", "org_collection_delete")
     },
+    # Owners, admins, provider staff and the custom "manage policies" flag.
+    "org_policies": Route(
+        kwargs=org_kwargs, expect=org_page(**{USER: 403, CUSTOM: 403}), foreign=other_org_kwargs
+    ),
+    # Members enrol themselves; provider staff have no account there to enrol (403).
+    "org_account_recovery": Route(
+        kwargs=org_kwargs,
+        expect=org_page(**{PROVIDER_ADMIN: 403, SERVICE_USER: 403}),
+        foreign=other_org_kwargs,
+        allows=("GET", "POST"),
+    ),
+    # Owners and admins only, never provider staff.
+    "org_account_recovery_reset": Route(
+        kwargs=recovery_member_kwargs,
+        expect=org_page(**{USER: 403, CUSTOM: 403, PROVIDER_ADMIN: 403, SERVICE_USER: 403}),
+        foreign=lambda world: recovery_member_kwargs(world, world.other_org),
+        allows=("GET", "POST"),
+    ),
+    "org_policy_edit": Route(
+        kwargs=lambda world: {**org_kwargs(world), "policy_key": "two_step_login"},
+        expect=org_page(**{USER: 403, CUSTOM: 403}),
+        foreign=lambda world: {**other_org_kwargs(world), "policy_key": "two_step_login"},
+        allows=("GET", "POST"),
+    ),
     "org_events": Route(
         kwargs=org_kwargs, expect=org_page(**{USER: 403, CUSTOM: 403}), foreign=other_org_kwargs
     ),

@@ -73,6 +73,8 @@ def editable_collections(access: VaultAccess) -> list[Collection]:
 
 def items_reachable(access: VaultAccess) -> QuerySet[Item]:
     items = Item.objects.filter(org=access.org)
+    if access.hidden_item_types:  # removed by a policy (e.g. cards)
+        items = items.exclude(type__in=access.hidden_item_types)
     if not access.reaches_all_items:
         through = Item.collections.through.objects.filter(
             collection_id__in=list(access.collection_levels)
@@ -251,7 +253,7 @@ def item_access(*, access: VaultAccess, item_id: UUID) -> ItemAccess | None:
         .prefetch_related(Prefetch("collections", queryset=Collection.objects.order_by("name")))
         .first()
     )
-    if item is None:
+    if item is None or item.type in access.hidden_item_types:
         return None
     all_collections = list(item.collections.all())
     grant = access.grant_item(

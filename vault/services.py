@@ -125,6 +125,11 @@ def item_create(
     reprompt: bool = False,
 ) -> Item:
     content = _validated(content)
+    if content.type in access.hidden_item_types:  # the item_saved hook of org policies
+        raise VaultError(
+            "This organization's policy removes this item type: it cannot be created. "
+            "Choose another type."
+        )
     collections = _checked_collections(access, collection_ids)
     if not collections:
         raise VaultError("Choose at least one collection for the item.")

@@ -24,6 +24,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients.views import org_page_context
+from policies.types.password_generator import generate as generate_by_policy
 from portal.access import vault_view
 
 from . import selectors
@@ -171,7 +172,8 @@ def _filter_query(item_filter: selectors.ItemFilter) -> str:
 def item_type_choose(request, *, actor, org, access):
     if not selectors.editable_collections(access):
         raise PermissionDenied
-    context = org_page_context(actor, org, item_types=ItemType.choices)
+    item_types = [(v, label) for v, label in ItemType.choices if v not in access.hidden_item_types]
+    context = org_page_context(actor, org, item_types=item_types)
     return render(request, "vault/item_type_choose.html", context)
 
 
@@ -181,12 +183,12 @@ def item_type_choose(request, *, actor, org, access):
 @require_http_methods(["GET", "POST"])
 @answers_unreadable
 def item_new(request, item_type: str, *, actor, org, access):
-    if item_type not in ITEM_FORMS:
+    if item_type not in ITEM_FORMS or item_type in access.hidden_item_types:
         raise Http404
     collections = selectors.editable_collections(access)
     if not collections:
         raise PermissionDenied
-    data = _with_generated_password(request)
+    data = _with_generated_password(request, access)
     editor = item_editor(item_type, data=data, collections=collections)
     if request.method == "POST" and "generate" not in request.POST and editor.is_valid():
         try:
@@ -202,7 +204,7 @@ def item_new(request, item_type: str, *, actor, org, access):
         else:
             messages.success(request, "Item created.")
             return redirect("vault_item_detail", org_id=org.pk, item_id=item.pk)
-    return _form_page(request, actor, org, editor, item_type=item_type)
+    return _form_page(request, actor, org, access, editor, item_type=item_type)
 
 
 @never_cache
@@ -214,7 +216,7 @@ def item_edit(request, item_id: UUID, *, actor, org, access):
     found = selectors.item_access(access=access, item_id=item_id)
     if found is None:
         if request.method == "POST":
-            return _edit_gone(request, actor, org)
+            return _edit_gone(request, actor, org, access)
         raise Http404
     if not found.grant.can_edit:
         raise PermissionDenied
@@ -225,7 +227,7 @@ def item_edit(request, item_id: UUID, *, actor, org, access):
     content = open_item(found.grant, found.item, KeyChain(org.pk))
     editor = item_editor(
         found.item.type,
-        data=_with_generated_password(request),
+        data=_with_generated_password(request, access),
         content=content,
         reprompt=found.item.reprompt,
         revision=found.item.revision,
@@ -233,7 +235,7 @@ def item_edit(request, item_id: UUID, *, actor, org, access):
     )
     if request.method == "POST" and "generate" not in request.POST and editor.is_valid():
         return _save_edit(request, actor, org, access, found, editor)
-    return _form_page(request, actor, org, editor, item=found.item)
+    return _form_page(request, actor, org, access, editor, item=found.item)
 
 
 REPROMPT_OFF_MESSAGE = (
@@ -247,7 +249,7 @@ def _save_edit(request, actor, org, access, found, editor: ItemEditor) -> HttpRe
     if found.item.reprompt and not edit.reprompt and not _account_password_ok(request):
         # Else a stolen session could switch the re-prompt off, then reveal without it.
         editor.form.add_error("account_password", REPROMPT_OFF_MESSAGE)
-        return _form_page(request, actor, org, editor, item=found.item, status=403)
+        return _form_page(request, actor, org, access, editor, item=found.item, status=403)
     try:
         item_update(
             access=access,
@@ -258,18 +260,20 @@ def _save_edit(request, actor, org, access, found, editor: ItemEditor) -> HttpRe
     except ItemChanged as error:
         _add_errors(editor.form, error)
         _replace_revision(editor, found.item.revision)
-        return _form_page(request, actor, org, editor, item=found.item, status=409)
+        return _form_page(request, actor, org, access, editor, item=found.item, status=409)
     except ItemGone as error:
         _add_errors(editor.form, error)
-        return _form_page(request, actor, org, editor, item=found.item, status=409, gone=True)
+        return _form_page(
+            request, actor, org, access, editor, item=found.item, status=409, gone=True
+        )
     except (VaultError, ContentError) as error:
         _add_errors(editor.form, error)
-        return _form_page(request, actor, org, editor, item=found.item)
+        return _form_page(request, actor, org, access, editor, item=found.item)
     messages.success(request, "Item saved.")
     return redirect("vault_item_detail", org_id=org.pk, item_id=found.item.pk)
 
 
-def _edit_gone(request, actor, org) -> HttpResponse:
+def _edit_gone(request, actor, org, access) -> HttpResponse:
     """The item went away while its form was open: say so, and keep what was typed."""
     item_type = request.POST.get("item_type", "")
     if item_type not in ITEM_FORMS:
@@ -278,17 +282,24 @@ def _edit_gone(request, actor, org) -> HttpResponse:
     editor = item_editor(item_type, data=request.POST, content=placeholder)
     editor.form.is_valid()
     editor.form.add_error(None, f"{GONE_MESSAGE} Copy anything you typed that you want to keep.")
-    return _form_page(request, actor, org, editor, item_type=item_type, status=409, gone=True)
+    return _form_page(
+        request, actor, org, access, editor, item_type=item_type, status=409, gone=True
+    )
 
 
-def _with_generated_password(request):
-    """The posted data, with a fresh password when the no-JavaScript "Generate" was pressed."""
+def _with_generated_password(request, access):
+    """The posted data, with a fresh password when the no-JavaScript "Generate" was pressed
+    (or any "Generate" under a password generator policy, whose rules the server applies)."""
     if request.method != "POST":
         return None
     if "generate" not in request.POST:
         return request.POST
     data = request.POST.copy()
-    data["password"] = generate_password()
+    data["password"] = (
+        generate_password()
+        if access.generator_settings is None
+        else generate_by_policy(access.generator_settings)
+    )
     return data
 
 
@@ -304,7 +315,16 @@ def _add_errors(form: forms.Form, error: Exception) -> None:
 
 
 def _form_page(
-    request, actor, org, editor: ItemEditor, *, item=None, item_type=None, status=200, gone=False
+    request,
+    actor,
+    org,
+    access,
+    editor: ItemEditor,
+    *,
+    item=None,
+    item_type=None,
+    status=200,
+    gone=False,
 ) -> HttpResponse:
     item_type = item.type if item is not None else item_type
     context = org_page_context(
@@ -317,6 +337,8 @@ def _form_page(
         type_label=ItemType(item_type).label,
         show_errors=request.method == "POST" and "generate" not in request.POST,
         generated="generate" in request.POST,
+        # A password generator policy: "Generate" posts to the server, which follows it.
+        generator_on_server=access.generator_settings is not None,
         gone=gone,
     )
     return render(request, "vault/item_form.html", context, status=status)

@@ -16,6 +16,7 @@ def member_list(
         collection_count=Count("collection_grants", distinct=True),
         # An invited member whose every link has expired: "expired", to be resent.
         invitation_expired=Q(status=MemberStatus.INVITED) & ~Exists(_live_invitations()),
+        two_step_on=Exists(_confirmed_authenticators()),
     )
     if search:
         term = search.strip()
@@ -25,6 +26,12 @@ def member_list(
     if role:
         members = members.filter(role=role)
     return members.order_by("email", "pk")
+
+
+def _confirmed_authenticators():
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)
 
 
 def _live_invitations():

@@ -99,6 +99,16 @@ def _lock_member(actor: Actor, membership: Membership) -> tuple[Membership, list
     return locked, owner_ids
 
 
+def _check_policies(membership: Membership) -> None:
+    """The org's policies may forbid confirming or restoring a member (e.g. no two-step)."""
+    from policies.services import PolicyRefusal, member_join_check
+
+    try:
+        member_join_check(membership=membership, user=membership.user)
+    except PolicyRefusal as refusal:
+        raise MemberError(str(refusal)) from None
+
+
 def _ensure_another_owner_remains(owner_ids: list, membership: Membership) -> None:
     if membership.pk in owner_ids and len(owner_ids) <= 1:
         raise LastOwnerError(
@@ -298,6 +308,7 @@ def member_confirm(*, actor: Actor, membership: Membership) -> Membership:
             f"({membership.get_status_display().lower()}); only members who accepted "
             "can be confirmed."
         )
+    _check_policies(membership)
     membership.status = MemberStatus.CONFIRMED
     membership.save(update_fields=["status"])
     _record(
@@ -343,6 +354,8 @@ def member_restore(*, actor: Actor, membership: Membership) -> Membership:
             "restored. Revoke or remove another member, or ask for more seats."
         )
     after = membership.prior_status or MemberStatus.INVITED
+    if after != MemberStatus.INVITED:
+        _check_policies(membership)
     membership.status = after
     membership.prior_status = ""
     membership.save(update_fields=["status", "prior_status"])

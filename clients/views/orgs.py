@@ -24,12 +24,15 @@ def org_page_context(actor, org, **extra) -> dict:
         # Also members who "can manage" some collection: the page lists those to them.
         "can_manage_collections": collection_management(actor).manages_any,
         "can_view_events": actor.can(Capability.EVENTS_VIEW),
+        "can_manage_policies": actor.can(Capability.POLICIES_MANAGE),
         "can_use_vault": actor.vault_membership is not None,
         "can_export": actor.can(Capability.EXPORT) and actor.vault_membership is not None,
         "can_import": actor.can(Capability.IMPORT),
         "can_change_settings": actor.can(Capability.ORG_SETTINGS),
         # Members may leave (provider staff have no membership to leave).
         "can_leave": actor.membership is not None,
+        # Members enrol in account recovery themselves (the page says if the org uses it).
+        "can_enroll_recovery": actor.membership is not None,
     }
     # A member without any management right opens the org on their vault, as in
     # Bitwarden; the overview is for those who run the org.
@@ -45,6 +48,7 @@ _MANAGEMENT_LINKS = (
     "can_manage_groups",
     "can_manage_collections",
     "can_view_events",
+    "can_manage_policies",
     "can_export",
     "can_import",
     "can_change_settings",
@@ -77,8 +81,8 @@ class OnboardingStep:
 
 
 # The recommended onboarding workflow, in order: (state field, label, capability, URL names).
-# A step whose page does not exist yet (policies, for now) is listed without a link and
-# says so, rather than linking somewhere that does not do it.
+# A step whose page does not exist is listed without a link and says so, rather than
+# linking somewhere that does not do it.
 ONBOARDING_WORKFLOW = [
     (
         "collections_created",

@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.logging_config import logging_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(environ.Env().str("PORTAL_DATA_DIR", default=str(BASE_DIR / "var")))
 
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",
     "providers",
     "clients",
@@ -66,8 +69,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: its line and request id cover every answer, redirects and errors included.
+    "portal.logging_config.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # HEAD answered as GET without the body, wherever GET is allowed.
+    "portal.middleware.HeadAsGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -76,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Ends any session that skipped the second step of an account that has it on.
     "portal.middleware.TwoStepMiddleware",
+    # Org policies on every request: "enforce at login" password changes, vault timeout.
+    "policies.middleware.PolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before ErrorPageMiddleware, so that its pages get the header too.
@@ -143,6 +152,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Org policies: master password requirements (policies/types/master_password.py).
+    {"NAME": "policies.validators.OrgPolicyPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -213,6 +224,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
+# A worker that cannot reach the broker says so on each try and, after these, exits
+# non-zero (for the supervisor to restart it) rather than waiting silently.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = env.int("CELERY_BROKER_CONNECTION_MAX_RETRIES", default=10)
 CELERY_BEAT_SCHEDULE: dict = {
     # Items in the trash for 30 days are deleted for good (task takes no arguments).
     "vault-purge-trash": {"task": "vault.tasks.purge_trash", "schedule": 60 * 60},
@@ -221,7 +235,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # One reminder to invitees who have not accepted 3 days after the email (hourly check).
     "invitation-reminders": {
         "task": "portal.tasks.send_invitation_reminders",
-        "schedule": 60 * 60,
+        # Shorter only in the stack test (tests/test_stack.py), to see beat run it.
+        "schedule": env.float("INVITATION_REMINDERS_EVERY_SECONDS", default=60 * 60),
     },
 }
 
@@ -290,15 +305,16 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Request errors would print POST bodies in tracebacks; keep them terse.
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
-        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
-    },
-}
+# One line per request and per task, each with its id; JSON with LOG_FORMAT=json (README,
+# "Logs and error reports"). portal/logging_config.py says what a line may hold.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT is 'text' (the default) or 'json'.")
+LOGGING = logging_settings(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+
+# Error reports to Sentry, scrubbed (portal/logging_sentry.py says of what).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from portal.logging_sentry import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"))

@@ -95,16 +95,12 @@ def test_checklist_is_for_managers_only(world, login):
     assert response.status_code == 200 and response.context["onboarding"] is None
 
 
-def test_a_step_without_a_page_says_so_instead_of_linking(world, login):
+def test_every_step_links_to_its_page(world, login):
     response = login(world.alice).get(reverse("org_overview", args=[world.org.pk]))
-    content = response.content.decode()
     steps = {step.label: step for step in response.context["onboarding"]}
+    # The policies page came with the policies issue (it was listed as unavailable before).
     policies = steps["Configure policies"]
-    assert policies.url is None and not policies.available  # no policies page yet
-    assert (
-        'Configure policies <small class="hint">(not available in the portal yet)</small>'
-        in content
-    )
+    assert policies.available and policies.url == reverse("org_policies", args=[world.org.pk])
     for label in ("Create collections", "Create groups", "Invite users", "Confirm users"):
         assert steps[label].available and steps[label].url
     assert steps["Confirm users"].url == reverse("org_members", args=[world.org.pk])

@@ -1,4 +1,5 @@
 import importlib
+import logging
 
 from django.core.management.base import BaseCommand
 from django.test import Client
@@ -48,6 +49,8 @@ class Command(BaseCommand):
         modules = [
             importlib.import_module(name) for name in BENCH_MODULES if name not in options["skip"]
         ]
+        # Each timed request would print its log line (portal.logging_config) among the figures.
+        logging.getLogger("portal.request").setLevel(logging.WARNING)
         self.stdout.write("Creating a fresh benchmark database...")
         # Measured as production runs: DEBUG off, but plain HTTP from the test client.
         setup_test_environment(debug=False)

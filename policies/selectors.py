@@ -1,0 +1,114 @@
+"""Policy reads, always scoped by org."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from clients.models import Membership, MemberStatus, Organization
+
+from .models import AccountRecoveryEnrollment, Policy
+from .types import PolicyTypeBase, policy_type_for, registered_types
+
+
+@dataclass(frozen=True)
+class PolicyState:
+    policy_type: PolicyTypeBase
+    policy: Policy | None
+
+    @property
+    def enabled(self) -> bool:
+        return self.policy is not None and self.policy.enabled
+
+    @property
+    def settings(self) -> dict:
+        return self.policy_type.settings_of(self.policy)
+
+
+def policy_states(*, org: Organization) -> list[PolicyState]:
+    """Every offered type with the org's row for it (or None): one query."""
+    rows = {policy.type: policy for policy in org.policies.all()}
+    return [PolicyState(t, rows.get(t.key)) for t in registered_types()]
+
+
+def policy_state(*, org: Organization, policy_type: PolicyTypeBase) -> PolicyState:
+    return PolicyState(policy_type, org.policies.filter(type=policy_type.key).first())
+
+
+def binding_settings(*, user) -> dict[str, dict]:
+    """Per policy type, the settings that bind `user`: from every org where they are a
+    member (or invited, by email: an account being created for an invitation), enabled,
+    and not exempt for their role there; merged by the type. One query."""
+    memberships = Q(user_id=user.pk, status__in=[MemberStatus.ACCEPTED, MemberStatus.CONFIRMED])
+    if user.email:
+        memberships |= Q(email__iexact=user.email, status=MemberStatus.INVITED)
+    rows = (
+        Membership.objects.filter(memberships)
+        .filter(org__policies__enabled=True)
+        .values("role", "org__policies__type", "org__policies__settings")
+    )
+    found: dict[str, list[dict]] = {}
+    for row in rows:
+        policy_type = policy_type_for(row["org__policies__type"])
+        if policy_type is None or policy_type.is_exempt(Membership(role=row["role"])):
+            continue
+        settings = {**policy_type.default_settings(), **row["org__policies__settings"]}
+        found.setdefault(policy_type.key, []).append(settings)
+    return {key: policy_type_for(key).merge_settings(found[key]) for key in found}
+
+
+def _vault_type_keys() -> list[str]:
+    return [t.key for t in registered_types() if t.acts_in_vault]
+
+
+def vault_policies_annotation():
+    """For the org query of vault pages: whether any policy that shapes the vault is on,
+    so that orgs without one pay no query for `vault_rules`."""
+    from django.db.models import Exists, OuterRef
+
+    return Exists(
+        Policy.objects.filter(org=OuterRef("pk"), enabled=True, type__in=_vault_type_keys())
+    )
+
+
+@dataclass(frozen=True)
+class VaultRules:
+    hidden_item_types: frozenset[str] = frozenset()
+    # None: the vault's own generator (in the browser, or the server's fallback).
+    generator_settings: dict | None = None
+
+
+def vault_rules(*, org: Organization) -> VaultRules:
+    """What the org's policies change in its vault: item types removed (cards), and the
+    password generator's rules. No query when the vault page's org query said none is on."""
+    if getattr(org, "vault_policies_on", True) is False:
+        return VaultRules()
+    policies = org.policies.filter(enabled=True, type__in=_vault_type_keys())
+    hidden: set[str] = set()
+    generator = None
+    for policy in policies:
+        policy_type = policy_type_for(policy.type)
+        hidden |= policy_type.hidden_item_types
+        if policy_type.generates_passwords:
+            generator = policy_type.settings_of(policy)
+    return VaultRules(hidden_item_types=frozenset(hidden), generator_settings=generator)
+
+
+def recovery_policy_on(*, org: Organization) -> bool:
+    from .models import PolicyType
+
+    return org.policies.filter(type=PolicyType.ACCOUNT_RECOVERY, enabled=True).exists()
+
+
+def recovery_enrolled(*, membership: Membership) -> bool:
+    return AccountRecoveryEnrollment.objects.filter(membership=membership).exists()
+
+
+def recovery_enrolled_members(*, org: Organization):
+    """The org's confirmed members enrolled in account recovery, one query a page."""
+    return (
+        org.memberships.filter(recovery_enrollment__isnull=False, status=MemberStatus.CONFIRMED)
+        .select_related("user")
+        .order_by("email", "pk")
+    )
