@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from functools import wraps
 from uuid import UUID
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 from clients.models import (
     AccessLevel,
@@ -34,6 +36,7 @@ from clients.models import (
 from providers.models import Provider, ProviderRole, ProviderUser, ProviderUserStatus
 
 from .events import record_provider_entry
+from .two_step import PROVIDER_REQUIRES_TWO_STEP_MESSAGE, provider_two_step_missing
 
 
 class Capability(enum.StrEnum):
@@ -474,6 +477,8 @@ def org_view(capability: Capability) -> Callable:
                 )
             if not actor.can(capability):
                 raise PermissionDenied
+            if actor.provider_user is not None and provider_two_step_missing(request, org.provider):
+                return _to_two_step_enrolment(request)
             if actor.via_provider:
                 record_provider_entry(request, actor)
             return view(request, *args, actor=actor, org=org, **kwargs)
@@ -482,6 +487,12 @@ def org_view(capability: Capability) -> Callable:
         return wrapper
 
     return decorator
+
+
+def _to_two_step_enrolment(request: HttpRequest) -> HttpResponse:
+    """The provider requires two-step login (switched on after this session began)."""
+    messages.info(request, PROVIDER_REQUIRES_TWO_STEP_MESSAGE)
+    return redirect("two_step")
 
 
 def provider_view(capability: ProviderCapability) -> Callable:
@@ -497,6 +508,8 @@ def provider_view(capability: ProviderCapability) -> Callable:
                 raise Http404
             if not actor.can(capability):
                 raise PermissionDenied
+            if provider_two_step_missing(request, provider):
+                return _to_two_step_enrolment(request)
             return view(request, *args, actor=actor, provider=provider, **kwargs)
 
         wrapper.required_capability = capability

@@ -26,6 +26,9 @@ DEMO_CLIENTS = [
     ("Client B", "client-b", Plan.TEAMS, 10),
     ("Client C", "client-c", Plan.TEAMS, 5),
 ]
+# The demo's custom-role member (carol@client-a.test) and what the role may do.
+CUSTOM_ROLE_DOMAIN = "client-a"
+CUSTOM_ROLE_FLAGS = ("can_manage_users", "can_access_event_logs")
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,16 @@ def _seed_people(*, org: Organization, domain: str, password: str) -> list[Login
         key: membership_add_confirmed(org=org, user=user, role=role)
         for key, (user, role) in people.items()
     }
+    logins = [
+        Login(user.email, f"{role.label.lower()} of {org.name}") for user, role in people.values()
+    ]
+    if domain == CUSTOM_ROLE_DOMAIN:
+        # One custom role, for the pages such a member reaches (and is refused).
+        carol = _user(f"carol@{domain}.test", f"Carol Custom ({org.name})", password)
+        membership_add_confirmed(
+            org=org, user=carol, role=MemberRole.CUSTOM, **dict.fromkeys(CUSTOM_ROLE_FLAGS, True)
+        )
+        logins.append(Login(carol.email, f"custom role of {org.name} (manage users, event logs)"))
     engineering = _group(org, "Engineering", [members["alice"]])
     finance = _group(org, "Finance", [members["bob"]])
     default = Collection.objects.get(org=org, is_default=True)
@@ -113,9 +126,7 @@ def _seed_people(*, org: Organization, domain: str, password: str) -> list[Login
     )
     collection_grant_group(collection=servers, group=engineering, level=AccessLevel.EDIT)
     collection_grant_group(collection=banking, group=finance, level=AccessLevel.VIEW)
-    return [
-        Login(user.email, f"{role.label.lower()} of {org.name}") for user, role in people.values()
-    ]
+    return logins
 
 
 def _group(org: Organization, name: str, members) -> Group:

@@ -4,11 +4,20 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from .client_address import client_ip
 from .events import current_ip_address
-from .two_step import session_passed_two_step
+from .two_step import (
+    PROVIDER_REQUIRES_TWO_STEP_MESSAGE,
+    PROVIDER_REQUIRES_TWO_STEP_SESSION_KEY,
+    provider_requires_two_step,
+    session_passed_two_step,
+)
+
+# What a provider user who must turn two-step login on may still reach.
+_OPEN_WITHOUT_TWO_STEP = ("two_step", "two_step_recovery_codes", "logout", "healthz")
 
 
 class TwoStepMiddleware:
@@ -21,6 +30,7 @@ class TwoStepMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.open_paths = None
 
     def __call__(self, request):
         if request.user.is_authenticated and not session_passed_two_step(request):
@@ -29,7 +39,28 @@ class TwoStepMiddleware:
             if request.method == "GET":
                 return redirect_to_login(request.get_full_path())
             return redirect("login")
+        if PROVIDER_REQUIRES_TWO_STEP_SESSION_KEY in request.session:
+            answer = self._provider_requires_two_step(request)
+            if answer is not None:
+                return answer
         return self.get_response(request)
+
+    def _provider_requires_two_step(self, request):
+        """A provider requires two-step login of this session's user: enrol first."""
+        if not request.user.is_authenticated or request.user.is_verified():
+            del request.session[PROVIDER_REQUIRES_TWO_STEP_SESSION_KEY]
+            return None
+        if self.open_paths is None:
+            self.open_paths = {reverse(name) for name in _OPEN_WITHOUT_TWO_STEP}
+        if request.path in self.open_paths or request.path.startswith("/static/"):
+            return None
+        # Asked again (marked sessions only): the setting may have been switched off, or
+        # the user taken off the staff, since the mark.
+        if not provider_requires_two_step(request.user):
+            del request.session[PROVIDER_REQUIRES_TWO_STEP_SESSION_KEY]
+            return None
+        messages.info(request, PROVIDER_REQUIRES_TWO_STEP_MESSAGE)
+        return redirect("two_step")
 
 
 class RequestContextMiddleware:

@@ -21,14 +21,45 @@ from .selectors import two_step_device
 # Set at sign-in when the account has no second step, so that its requests need not ask
 # the database again. Cleared at a sign-in of an account that has one.
 NO_SECOND_STEP_SESSION_KEY = "two_step_off_at_sign_in"
+# Set when a provider that requires two-step login finds this session without it: at
+# sign-in, or by the permission layer when the setting was switched on later. Until the
+# session has passed a second step, TwoStepMiddleware sends it to the enrolment page.
+PROVIDER_REQUIRES_TWO_STEP_SESSION_KEY = "two_step_required_by_provider"
+PROVIDER_REQUIRES_TWO_STEP_MESSAGE = (
+    "Your provider requires two-step login. Turn it on to continue."
+)
 
 
 def note_sign_in(sender, request, user, **kwargs) -> None:
     """`user_logged_in` receiver (connected in PortalConfig.ready)."""
     if two_step_device(user) is None:
         request.session[NO_SECOND_STEP_SESSION_KEY] = True
+        if provider_requires_two_step(user):
+            request.session[PROVIDER_REQUIRES_TWO_STEP_SESSION_KEY] = True
+        else:
+            request.session.pop(PROVIDER_REQUIRES_TWO_STEP_SESSION_KEY, None)
     else:
         request.session.pop(NO_SECOND_STEP_SESSION_KEY, None)
+        request.session.pop(PROVIDER_REQUIRES_TWO_STEP_SESSION_KEY, None)
+
+
+def provider_requires_two_step(user) -> bool:
+    """Whether a provider that requires two-step login has `user` as confirmed staff."""
+    from providers.models import ProviderUser, ProviderUserStatus
+
+    return ProviderUser.objects.filter(
+        user=user, status=ProviderUserStatus.CONFIRMED, provider__require_two_step=True
+    ).exists()
+
+
+def provider_two_step_missing(request, provider) -> bool:
+    """For a provider user's request: True (and noted in the session, so that every page
+    then sends them to enrol) when `provider` requires two-step login and this session
+    has not passed it. Called where the provider row is already loaded: no query."""
+    if not provider.require_two_step or request.user.is_verified():
+        return False
+    request.session[PROVIDER_REQUIRES_TWO_STEP_SESSION_KEY] = True
+    return True
 
 
 def session_passed_two_step(request) -> bool:

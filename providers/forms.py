@@ -113,6 +113,17 @@ class InternalOrgForm(forms.Form):
         self.fields["org"].queryset = orgs
 
 
+class ProviderTwoStepForm(forms.Form):
+    require_two_step = forms.BooleanField(
+        label="Require two-step login for every provider user",
+        required=False,
+        help_text=(
+            "Provider users without two-step login are sent to turn it on at their next "
+            "request, before they reach anything else."
+        ),
+    )
+
+
 class ProviderEventFilterForm(EventFilterForm):
     # The query parameters that make a filtered log (a page number alone does not).
     FILTER_FIELDS = ("start", "end", "user", "client")

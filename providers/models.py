@@ -21,6 +21,8 @@ class Provider(models.Model):
         related_name="internal_of_provider",
         help_text="The provider's own team: shown apart, not counted as a client.",
     )
+    # Every provider user must have two-step login on (enforced at their next request).
+    require_two_step = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -31,6 +31,7 @@ from portal.access import (
 )
 from portal.events import record_event
 from portal.models import EventType, Invitation
+from portal.selectors import two_step_device
 from portal.services import invitation_create
 
 from . import selectors
@@ -512,6 +513,35 @@ def client_unlink(*, actor: ProviderActor, org: Organization) -> Organization:
         provider_unlinked=actor.provider.name,
     )
     return org
+
+
+@transaction.atomic
+def provider_set_require_two_step(*, actor: ProviderActor, require: bool) -> Provider:
+    """Require two-step login of every provider user, or stop requiring it.
+
+    Enforced by the permission layer at each provider user's next request. The admin who
+    switches it on must have it on already, or their own next page would be the enrolment.
+    """
+    provider = Provider.objects.select_for_update().get(pk=actor.provider.pk)
+    previous = provider.require_two_step
+    if previous == require:
+        return provider
+    if require and two_step_device(actor.user) is None:
+        raise ProviderError(
+            "Turn on two-step login for your own account first (Two-step login, at the top), "
+            "then require it of every provider user."
+        )
+    provider.require_two_step = require
+    provider.save(update_fields=["require_two_step"])
+    record_event(
+        EventType.PROVIDER_UPDATED,
+        user=actor.user,
+        provider=provider,
+        obj=provider,
+        details={"name": provider.name, "changes": {"require_two_step": [previous, require]}},
+    )
+    actor.provider.require_two_step = require
+    return provider
 
 
 @transaction.atomic

@@ -71,6 +71,11 @@ urlpatterns = [
         views.internal_org,
         name="provider_internal_org",
     ),
+    path(
+        "<uuid:provider_id>/settings/two-step/",
+        views.two_step_setting,
+        name="provider_two_step_setting",
+    ),
     # Event logs
     path("<uuid:provider_id>/events/", views.events, name="provider_events"),
     path(

@@ -40,6 +40,7 @@ from .forms import (
     ClientUpdateForm,
     InternalOrgForm,
     ProviderEventFilterForm,
+    ProviderTwoStepForm,
     ProviderUserInviteForm,
     ProviderUserRoleForm,
     ProviderUserScopeForm,
@@ -410,6 +411,9 @@ def _render_billing(request, actor, provider, internal_form=None) -> HttpRespons
             orgs=provider.clients.order_by("name", "pk"),
             initial={"org": provider.internal_org_id},
         )
+    two_step_form = None
+    if can_set_internal:
+        two_step_form = ProviderTwoStepForm(initial={"require_two_step": provider.require_two_step})
     clients = selectors.client_scope_for_actor(actor=actor)
     search = search_term(request)
     context = provider_page_context(
@@ -420,6 +424,7 @@ def _render_billing(request, actor, provider, internal_form=None) -> HttpRespons
         plan_totals=selectors.billing_totals(clients=clients),
         internal=selectors.internal_org_row(provider=provider),
         internal_form=internal_form if can_set_internal else None,
+        two_step_form=two_step_form,
     )
     return render(request, "providers/billing.html", context)
 
@@ -458,6 +463,24 @@ def internal_org(request: HttpRequest, *, actor, provider) -> HttpResponse:
         "Internal team saved.",
         actor=actor,
         org=form.cleaned_data["org"],
+    )
+    return redirect("provider_billing", provider_id=provider.pk)
+
+
+@require_POST
+@provider_view(ProviderCapability.PROVIDER_SETTINGS)
+def two_step_setting(request: HttpRequest, *, actor, provider) -> HttpResponse:
+    form = ProviderTwoStepForm(request.POST)
+    form.is_valid()  # a single checkbox: absent means off, so it is always valid
+    require = form.cleaned_data["require_two_step"]
+    _attempt(
+        request,
+        services.provider_set_require_two_step,
+        "Two-step login is now required of every provider user."
+        if require
+        else "Two-step login is no longer required of provider users.",
+        actor=actor,
+        require=require,
     )
     return redirect("provider_billing", provider_id=provider.pk)
 

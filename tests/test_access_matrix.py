@@ -472,6 +472,13 @@ ROUTES: dict[str, Route] = {
         expect=admin_action(),
         allows=("POST",),
     ),
+    "provider_two_step_setting": Route(
+        kwargs=provider_kwargs,
+        method="post",
+        data=lambda world: {},
+        expect=admin_action(),
+        allows=("POST",),
+    ),
     "provider_events": Route(
         kwargs=provider_kwargs, expect=admin_page(), foreign=other_provider_kwargs
     ),

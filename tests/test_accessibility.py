@@ -37,17 +37,26 @@ AXE_OPTIONS = {
 }
 DESKTOP = {"width": 1280, "height": 900}
 NARROW = {"width": 320, "height": 640}
-# The demo's people: one of each role the issue names.
+# The demo's people: one of each role the issue names, and the custom role and service user.
 ROLES = {
     "owner": "owner@client-a.test",
     "admin": "admin@client-a.test",
     "user": "alice@client-a.test",
+    "custom role": "carol@client-a.test",  # manage users, access event logs
     "provider admin": "provider-admin@demo.test",
+    "service user": "service-user@demo.test",
 }
 # Pages of one route that differ in what they show (item types): a few each, others once.
 PAGES_PER_ROUTE = {"vault_item_detail": 3, "vault_item_edit": 2, "provider_user_detail": 2}
 # How many pages each role reaches at least (a walk that stops early fails).
-MIN_PAGES = {"owner": 30, "admin": 30, "user": 12, "provider admin": 30}
+MIN_PAGES = {
+    "owner": 30,
+    "admin": 30,
+    "user": 12,
+    "custom role": 12,
+    "provider admin": 30,
+    "service user": 20,
+}
 NEVER_FOLLOW = {"logout", "login"}
 # Another page of rows, or another order: the same page for this walk.
 SAME_PAGE_QUERY_KEYS = {"page", "sort", "dir"}

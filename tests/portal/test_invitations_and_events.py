@@ -179,7 +179,11 @@ def test_seed_demo_is_idempotent(capsys):
     demo = Provider.objects.get(name="Demo MSP")
     assert set(demo.clients.values_list("name", flat=True)) >= {"Client A", "Client B", "Client C"}
     client_a = demo.clients.get(name="Client A")
-    assert client_a.memberships.filter(status=MemberStatus.CONFIRMED).count() == 4
+    assert client_a.memberships.filter(status=MemberStatus.CONFIRMED).count() == 5
+    carol = client_a.memberships.get(email="carol@client-a.test")  # the custom role
+    assert carol.role == MemberRole.CUSTOM
+    assert carol.custom_flags == {"can_manage_users", "can_access_event_logs"}
+    assert "carol@client-a.test" in out
     assert client_a.groups.count() == 2
     assert client_a.collections.count() == 3
     assert User.objects.get(email="owner@client-a.test").check_password("demo-pass-for-tests")

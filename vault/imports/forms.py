@@ -57,6 +57,12 @@ class ImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
+        if getattr(upload, "disk_full", False):  # the upload handler found no room to keep it
+            raise forms.ValidationError(
+                "The server's disk is full, so the file could not be received and nothing "
+                "was imported. Try again later; if it keeps happening, tell the portal's "
+                "operator."
+            )
         # The size the upload handler counted; checked before anything reads the file whole.
         if upload.size > settings.VAULT_IMPORT_MAX_BYTES:
             megabytes = settings.VAULT_IMPORT_MAX_BYTES / (1024 * 1024)

@@ -6,10 +6,17 @@ export file is every credential of an org, so this one encrypts each piece (AES-
 a random key per upload) before it touches the disk. Past `VAULT_IMPORT_MAX_BYTES` it
 stops keeping data and only counts, so an oversized upload is refused by the form with
 its size, never stored whole. The portal takes no other file uploads.
+
+A full disk (ENOSPC, or a quota: EDQUOT) does not end the request with an error: the
+handler drops what it wrote, counts the rest, logs one line for the operator, and the
+form refuses the upload saying the server's disk is full.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import logging
 import os
 import struct
 import tempfile
@@ -20,7 +27,10 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
+logger = logging.getLogger("vault.imports")
+
 _LENGTH = struct.Struct(">I")
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 _NONCE = 12
 
 
@@ -34,12 +44,21 @@ class EncryptedTemporaryUploadedFile(UploadedFile):
         self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
         self._pieces = 0
         self.truncated = False  # more arrived than the limit: only counted
+        self.disk_full = False  # the disk had no room: nothing kept, only counted
 
     def write_piece(self, data: bytes) -> None:
         nonce = os.urandom(_NONCE)
         sealed = self._aead.encrypt(nonce, data, _LENGTH.pack(self._pieces))
         self.file.write(_LENGTH.pack(len(sealed)) + nonce + sealed)
+        self.file.flush()  # a full disk shows here, while the handler can still refuse
         self._pieces += 1
+
+    def discard(self) -> None:
+        """Give back the disk space of what was written: the upload is refused. (Closing
+        removes the anonymous file; the flush it tries first may fail again.)"""
+        with contextlib.suppress(OSError):
+            self.file.close()
+        self._pieces = 0
 
     def chunks(self, chunk_size=None) -> Iterator[bytes]:
         self.file.seek(0)
@@ -67,8 +86,19 @@ class EncryptedTemporaryFileUploadHandler(FileUploadHandler):
     def receive_data_chunk(self, raw_data, start):
         if start + len(raw_data) > settings.VAULT_IMPORT_MAX_BYTES:
             self.file.truncated = True
-        elif raw_data:
-            self.file.write_piece(raw_data)
+        elif raw_data and not self.file.disk_full:
+            try:
+                self.file.write_piece(raw_data)
+            except OSError as error:
+                if error.errno not in DISK_FULL:
+                    raise
+                self.file.disk_full = True
+                self.file.discard()
+                logger.error(
+                    "import upload refused: no space left on the disk of %s: %s",
+                    tempfile.gettempdir(),
+                    error.strerror,
+                )
 
     def file_complete(self, file_size):
         self.file.size = file_size  # the size received, kept or not: the form checks it
