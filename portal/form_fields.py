@@ -8,7 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-MAX_INVITATIONS_AT_ONCE = 20
+from .services import MAX_INVITATIONS_AT_ONCE
+
 _SEPARATORS = re.compile(r"[\s,;]+")
 
 

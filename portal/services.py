@@ -14,6 +14,8 @@ from django.utils import timezone
 from .models import Invitation
 
 INVITATION_LIFETIME = timedelta(days=5)
+# How many people one invite form may invite at once (members and provider users alike).
+MAX_INVITATIONS_AT_ONCE = 20
 # One reminder to those who have not accepted, this long after the invitation email.
 INVITATION_REMINDER_AFTER = timedelta(days=3)
 

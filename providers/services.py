@@ -32,12 +32,11 @@ from portal.access import (
 from portal.events import record_event
 from portal.models import EventType, Invitation
 from portal.selectors import two_step_device
-from portal.services import invitation_create
+from portal.services import MAX_INVITATIONS_AT_ONCE, invitation_create
 
 from . import selectors
 from .models import Provider, ProviderRole, ProviderUser, ProviderUserStatus
 
-MAX_INVITATIONS_AT_ONCE = 20
 # The email columns' length: a longer address passes `validate_email` but not the database.
 MAX_EMAIL_LENGTH = ProviderUser._meta.get_field("email").max_length
 

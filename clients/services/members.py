@@ -30,7 +30,7 @@ from portal.access import (
 )
 from portal.events import record_org_event
 from portal.models import EventType, Invitation
-from portal.services import invitation_create
+from portal.services import MAX_INVITATIONS_AT_ONCE, invitation_create
 
 from ..models import (
     CUSTOM_PERMISSION_FLAGS,
@@ -46,7 +46,6 @@ from ..models import (
 from ..selectors.members import confirmed_owners
 from ..selectors.orgs import seats_used
 
-MAX_INVITATIONS_AT_ONCE = 20
 MAX_EMAIL_LENGTH = Membership._meta.get_field("email").max_length
 FLAG_NAMES = tuple(flag for flag, _label in CUSTOM_PERMISSION_FLAGS)
 
