@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import F
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 
 
@@ -40,6 +42,101 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The figures a dashboard page can be sorted by.
+SORTABLE_FIGURES = (
+    "invited",
+    "accepted",
+    "confirmed",
+    "revoked",
+    "seats_used",
+    "without_two_step",
+    "policies_enabled",
+    "invitations_pending",
+    "last_activity",
+)
+
+
+def figure_sort_key(figure: str, *, descending: bool, prefix: str = "") -> tuple:
+    """The sort (and index) expressions of one stored figure, `prefix` naming the figures
+    row from another model: clients without any activity come last either way, without
+    NULLS LAST (which SQLite's indexes do not take)."""
+    column = F(prefix + figure)
+    order = column.desc() if descending else column.asc()
+    if figure == "last_activity":
+        return (IsNull(column, True).asc(), order)
+    return (order,)
+
+
+class ClientFigures(models.Model):
+    """One org's health figures as the provider dashboard shows them, kept by the database.
+
+    Triggers on the tables they count (memberships, invitations, TOTP devices, policies,
+    events) update this row in the same statement as the change, whichever code made it
+    (a service, a cascade, the admin site, a bulk seed): see `clients.figures_triggers`.
+    `manage.py recount_client_figures` recomputes every row from the tables and reports
+    any difference.
+    """
+
+    org = models.OneToOneField(
+        Organization, primary_key=True, on_delete=models.CASCADE, related_name="figures"
+    )
+    # Copies of the org's columns, written by the org's triggers: a sorted page reads its
+    # rows in order from one index on (provider, figure, name).
+    name = models.CharField(max_length=100, db_default="", default="")
+    provider = models.ForeignKey(
+        "providers.Provider",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        db_index=False,  # every index below starts with it
+        related_name="+",
+    )
+    invited = models.IntegerField(db_default=0, default=0)
+    accepted = models.IntegerField(db_default=0, default=0)
+    confirmed = models.IntegerField(db_default=0, default=0)
+    revoked = models.IntegerField(db_default=0, default=0)
+    # Members who are not revoked: each holds a seat.
+    seats_used = models.IntegerField(db_default=0, default=0)
+    # Confirmed members whose account has no confirmed authenticator.
+    without_two_step = models.IntegerField(db_default=0, default=0)
+    policies_enabled = models.IntegerField(db_default=0, default=0)
+    # Invited members whose link still works, as of the last count of the org's
+    # invitations (any change to them recounts), and the moment that count next changes
+    # by itself: the earliest of the members' latest expiries. Once that moment has
+    # passed, `client_figures_refresh_expired` recounts before the figures are read.
+    invitations_pending = models.IntegerField(db_default=0, default=0)
+    invitations_expire_next = models.DateTimeField(null=True, blank=True)
+    # The newest event's time, to the minute (`LAST_ACTIVITY_RESOLUTION`): a sort key, so
+    # that a burst of events does not rewrite the row for each of them.
+    last_activity = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "client figures"
+        indexes = [
+            # Pending invitations due a recount: usually none, found without a scan.
+            models.Index(
+                fields=["provider", "invitations_expire_next"], name="clientfigures_expire_next"
+            ),
+            # A dashboard page sorted by a figure, either way, ties by name: read in order
+            # from one of these, 25 entries for the first page.
+            *(
+                models.Index(
+                    F("provider"),
+                    *figure_sort_key(figure, descending=way == "desc"),
+                    F("name"),
+                    F("org"),
+                    name=f"cf_{figure}_{way}",
+                )
+                for figure in SORTABLE_FIGURES
+                for way in ("asc", "desc")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"figures of {self.org_id}"
 
 
 class MemberRole(models.TextChoices):

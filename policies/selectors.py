@@ -62,13 +62,41 @@ def _vault_type_keys() -> list[str]:
     return [t.key for t in registered_types() if t.acts_in_vault]
 
 
-def vault_policies_annotation():
-    """For the org query of vault pages: whether any policy that shapes the vault is on,
-    so that orgs without one pay no query for `vault_rules`."""
-    from django.db.models import Exists, OuterRef
+# Bits of `vault_policies_annotation`: which reads `vault_rules` needs.
+OWN_VAULT_POLICIES, GENERATOR_POLICIES = 1, 2
 
-    return Exists(
+
+def vault_policies_annotation(*, user=None):
+    """For the org query of vault pages: whether any policy that shapes the vault is on
+    (bit OWN_VAULT_POLICIES) and, for `user`, whether a password generator policy of any
+    org they are a member of is (bit GENERATOR_POLICIES), so that orgs without either
+    pay no query for `vault_rules`."""
+    from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
+
+    own = Exists(
         Policy.objects.filter(org=OuterRef("pk"), enabled=True, type__in=_vault_type_keys())
+    )
+    if user is None:
+        return Case(When(own, then=Value(OWN_VAULT_POLICIES)), default=Value(0))
+    generator = Exists(_generator_policies_of(user))
+    both = OWN_VAULT_POLICIES | GENERATOR_POLICIES
+    return Case(
+        When(own & generator, then=Value(both)),
+        When(own, then=Value(OWN_VAULT_POLICIES)),
+        When(generator, then=Value(GENERATOR_POLICIES)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _generator_policies_of(user):
+    from .models import PolicyType
+
+    return Policy.objects.filter(
+        enabled=True,
+        type=PolicyType.PASSWORD_GENERATOR,
+        org__memberships__user_id=user.pk,
+        org__memberships__status__in=[MemberStatus.ACCEPTED, MemberStatus.CONFIRMED],
     )
 
 
@@ -79,20 +107,36 @@ class VaultRules:
     generator_settings: dict | None = None
 
 
-def vault_rules(*, org: Organization) -> VaultRules:
-    """What the org's policies change in its vault: item types removed (cards), and the
-    password generator's rules. No query when the vault page's org query said none is on."""
-    if getattr(org, "vault_policies_on", True) is False:
-        return VaultRules()
-    policies = org.policies.filter(enabled=True, type__in=_vault_type_keys())
+def vault_rules(*, org: Organization, user=None) -> VaultRules:
+    """What policies change in the org's vault: item types removed (cards), and the
+    password generator's rules: for `user`, the strictest of the generator policies of
+    every org they belong to (this org's alone without a user). Reads only what the vault
+    page's org query (`vault_policies_annotation`) says is on: none, no query."""
+    from .models import PolicyType
+
+    flags = getattr(org, "vault_policies_on", None)  # None: not asked, so read both
+    own = flags is None or bool(flags & OWN_VAULT_POLICIES)
     hidden: set[str] = set()
     generator = None
-    for policy in policies:
-        policy_type = policy_type_for(policy.type)
-        hidden |= policy_type.hidden_item_types
-        if policy_type.generates_passwords:
-            generator = policy_type.settings_of(policy)
+    if own:
+        for policy in org.policies.filter(enabled=True, type__in=_vault_type_keys()):
+            policy_type = policy_type_for(policy.type)
+            hidden |= policy_type.hidden_item_types
+            if policy_type.generates_passwords:
+                generator = policy_type.settings_of(policy)
+    if user is not None and (flags is None or flags & GENERATOR_POLICIES):
+        generator = binding_settings(user=user).get(PolicyType.PASSWORD_GENERATOR, generator)
     return VaultRules(hidden_item_types=frozenset(hidden), generator_settings=generator)
+
+
+def item_types_refused(*, org: Organization) -> dict[str, str]:
+    """Item types that a policy of `org` removes (cards), each with that policy's title:
+    what an import skips, saying why. One query."""
+    refused: dict[str, str] = {}
+    for policy in org.policies.filter(enabled=True, type__in=_vault_type_keys()):
+        policy_type = policy_type_for(policy.type)
+        refused.update(dict.fromkeys(policy_type.hidden_item_types, policy_type.title))
+    return refused
 
 
 def recovery_policy_on(*, org: Organization) -> bool:

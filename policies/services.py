@@ -11,6 +11,7 @@ from portal.access import Actor
 from portal.events import record_event, record_org_event
 from portal.models import EventType
 
+from .baselines.drift import assignment_drift_refresh
 from .models import AccountRecoveryEnrollment, Policy
 from .selectors import recovery_policy_on
 from .types import PolicyRefusal, PolicyTypeBase, registered_types
@@ -28,11 +29,39 @@ def policy_update(
 
     The row is locked, so two admins saving at once apply one after the other; switching
     on runs the type's `switched_on` hook in the same transaction. One POLICY_UPDATED
-    event names the old and new settings; nothing is written when nothing changed.
+    event names the old and new settings; nothing is written when nothing changed. The
+    client's drift from its provider baseline (if any) is brought up to date.
     """
     org = actor.org
     Policy.objects.get_or_create(org=org, type=policy_type.key)
     policy = Policy.objects.select_for_update().get(org=org, type=policy_type.key)
+    changes, switched_on = policy_change(
+        policy=policy, policy_type=policy_type, enabled=enabled, settings=settings
+    )
+    if not changes:
+        return policy, ""
+    policy.save(update_fields=["enabled", "settings"])
+    record_org_event(
+        EventType.POLICY_UPDATED,
+        actor=actor,
+        obj=policy,
+        details={"name": policy_type.title, "policy": policy_type.key, "changes": changes},
+    )
+    summary = policy_type.switched_on(policy=policy, actor=actor) if switched_on else ""
+    assignment_drift_refresh(org=org)
+    return policy, summary
+
+
+def policy_change(
+    *, policy: Policy, policy_type: PolicyTypeBase, enabled: bool, settings: dict
+) -> tuple[dict, bool]:
+    """Set one policy's state on the instance, unsaved: (the changes by setting name as
+    [before, after], whether it is being switched on). Nothing is set without a change.
+
+    The callers hold the row locked (or create it), save it, record the event and then
+    run `switched_on` when it is: `policy_update` for one policy, a provider baseline
+    (policies.baselines.services) for all of a client's at once.
+    """
     before_settings = policy_type.settings_of(policy)
     after_settings = {**before_settings, **settings}
     changes = {}
@@ -42,19 +71,11 @@ def policy_update(
         if before_settings.get(name) != value:
             changes[name] = [before_settings.get(name), value]
     if not changes:
-        return policy, ""
+        return {}, False
     switched_on = enabled and not policy.enabled
     policy.enabled = enabled
     policy.settings = after_settings
-    policy.save(update_fields=["enabled", "settings"])
-    record_org_event(
-        EventType.POLICY_UPDATED,
-        actor=actor,
-        obj=policy,
-        details={"name": policy_type.title, "policy": policy_type.key, "changes": changes},
-    )
-    summary = policy_type.switched_on(policy=policy, actor=actor) if switched_on else ""
-    return policy, summary
+    return changes, switched_on
 
 
 def members_revoke_for_policy(
@@ -74,6 +95,8 @@ def members_revoke_for_policy(
 
     count = 0
     ids = [member.pk for member in members]
+    if not ids:
+        return 0
     locked = Membership.objects.select_for_update().select_related("org").filter(pk__in=ids)
     for membership in locked:
         if membership.status == MemberStatus.REVOKED:
@@ -216,5 +239,6 @@ __all__ = [
     "account_two_step_turned_off",
     "member_join_check",
     "members_revoke_for_policy",
+    "policy_change",
     "policy_update",
 ]

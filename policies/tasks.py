@@ -51,3 +51,11 @@ def send_account_recovered(membership_id: str) -> None:
             "login_url": settings.PORTAL_BASE_URL.rstrip("/") + reverse("login"),
         },
     )
+
+
+@shared_task
+def apply_baseline(job_id: str) -> None:
+    """Apply a provider baseline to the clients its job names (policies.baselines)."""
+    from .baselines.services import baseline_job_run
+
+    baseline_job_run(job_id=job_id)

@@ -20,6 +20,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -135,6 +136,8 @@ class ProviderCapability(enum.StrEnum):
     PROVIDER_USERS_MANAGE = "provider_users_manage"
     PROVIDER_EVENTS_VIEW = "provider_events_view"
     PROVIDER_SETTINGS = "provider_settings"
+    # Save policy baselines and apply them to clients (policies.baselines).
+    BASELINES_MANAGE = "baselines_manage"
 
 
 _SERVICE_USER_PROVIDER = frozenset(
@@ -336,22 +339,32 @@ def member_capabilities(membership: Membership) -> frozenset[Capability]:
     return frozenset(capabilities)
 
 
-def _provider_user_for_org(user, org: Organization) -> ProviderUser | None:
-    if org.provider_id is None:
-        return None
-    provider_user = (
-        ProviderUser.objects.select_related("provider")
-        .filter(
-            provider_id=org.provider_id,
-            provider__enabled=True,
-            user=user,
-            status=ProviderUserStatus.CONFIRMED,
-        )
-        .first()
+def orgs_with_ties(user) -> QuerySet[Organization]:
+    """Organizations with `user`'s ties to them joined in, for `actor_from_ties`.
+
+    One query brings the org, its provider, the user's confirmed membership and the
+    user's confirmed staff row in that provider (each at most one row: both are unique
+    per user). Only a service user limited to chosen clients costs a second query, for
+    its list (an EXISTS in the first would cost every request more than it saves).
+    """
+    membership = Q(memberships__user_id=user.pk, memberships__status=MemberStatus.CONFIRMED)
+    staff = Q(
+        provider__provider_users__user_id=user.pk,
+        provider__provider_users__status=ProviderUserStatus.CONFIRMED,
     )
-    if provider_user is None:
+    return Organization.objects.annotate(
+        actor_membership=FilteredRelation("memberships", condition=membership),
+        actor_provider_user=FilteredRelation("provider__provider_users", condition=staff),
+    ).select_related("provider", "actor_membership", "actor_provider_user")
+
+
+def _provider_user_for_org(tied: Organization) -> ProviderUser | None:
+    """The staff row of an org read through `orgs_with_ties`, if it reaches the org."""
+    provider_user = getattr(tied, "actor_provider_user", None)
+    if provider_user is None or not tied.provider.enabled:
         return None
-    if not provider_user_reaches_client(provider_user, org):
+    provider_user.provider = tied.provider
+    if not provider_user_reaches_client(provider_user, tied):
         return None
     return provider_user
 
@@ -377,10 +390,19 @@ def resolve(user, org: Organization) -> Actor | None:
     """How `user` relates to `org`, or None for a stranger (who must get a 404)."""
     if user is None or not user.is_authenticated or org is None:
         return None
-    membership = Membership.objects.filter(
-        org=org, user=user, status=MemberStatus.CONFIRMED
-    ).first()
-    provider_user = _provider_user_for_org(user, org)
+    tied = list(orgs_with_ties(user).filter(pk=org.pk).order_by()[:1])
+    return actor_from_ties(user, org, tied[0]) if tied else None
+
+
+def actor_from_ties(user, org: Organization, tied: Organization) -> Actor | None:
+    """`resolve`, for an org row read through `orgs_with_ties(user)` (no query of its own).
+
+    `tied` is that row; `org` (the same org, often the same object) becomes `Actor.org`.
+    """
+    membership = getattr(tied, "actor_membership", None)
+    if membership is not None:
+        membership.org = org
+    provider_user = _provider_user_for_org(tied)
     if membership is None and provider_user is None:
         return None
     relationships: set[Relationship] = set()
@@ -434,7 +456,19 @@ def resolve_provider(user, provider: Provider) -> ProviderActor | None:
     provider_user = ProviderUser.objects.filter(
         provider=provider, user=user, status=ProviderUserStatus.CONFIRMED
     ).first()
-    if provider_user is None:
+    return _provider_actor(user, provider, provider_user)
+
+
+def providers_with_staff_row(user) -> QuerySet[Provider]:
+    """Providers with `user`'s confirmed staff row joined in: one query for `provider_view`."""
+    staff = Q(provider_users__user_id=user.pk, provider_users__status=ProviderUserStatus.CONFIRMED)
+    return Provider.objects.annotate(
+        actor_provider_user=FilteredRelation("provider_users", condition=staff)
+    ).select_related("actor_provider_user")
+
+
+def _provider_actor(user, provider: Provider, provider_user) -> ProviderActor | None:
+    if provider_user is None or not provider.enabled:
         return None
     provider_user.provider = provider
     relationship = _PROVIDER_RELATIONSHIP[ProviderRole(provider_user.role)]
@@ -451,10 +485,11 @@ class OrgDisabled(PermissionDenied):
 
 
 def _fetch_or_404(queryset, pk):
-    obj = queryset.filter(pk=pk).first()
-    if obj is None:
+    # By primary key: no ORDER BY to build (`first()` would order by the model's ordering).
+    found = list(queryset.filter(pk=pk).order_by()[:1])
+    if not found:
         raise Http404
-    return obj
+    return found[0]
 
 
 def org_view(capability: Capability) -> Callable:
@@ -467,8 +502,8 @@ def org_view(capability: Capability) -> Callable:
         @wraps(view)
         @login_required
         def wrapper(request: HttpRequest, org_id, *args, **kwargs) -> HttpResponse:
-            org = _fetch_or_404(Organization.objects.select_related("provider"), org_id)
-            actor = resolve(request.user, org)
+            org = _fetch_or_404(orgs_with_ties(request.user), org_id)
+            actor = actor_from_ties(request.user, org, org)
             if actor is None:
                 raise Http404
             if not org.enabled:
@@ -502,8 +537,9 @@ def provider_view(capability: ProviderCapability) -> Callable:
         @wraps(view)
         @login_required
         def wrapper(request: HttpRequest, provider_id, *args, **kwargs) -> HttpResponse:
-            provider = _fetch_or_404(Provider.objects.all(), provider_id)
-            actor = resolve_provider(request.user, provider)
+            provider = _fetch_or_404(providers_with_staff_row(request.user), provider_id)
+            staff_row = getattr(provider, "actor_provider_user", None)
+            actor = _provider_actor(request.user, provider, staff_row)
             if actor is None:
                 raise Http404
             if not actor.can(capability):
@@ -627,7 +663,7 @@ def vault_access(actor: Actor) -> VaultAccess | None:
     levels = {} if reaches_all else _levels_of_actor(actor)
     from policies.selectors import vault_rules
 
-    rules = vault_rules(org=actor.org)
+    rules = vault_rules(org=actor.org, user=actor.user)
     return VaultAccess(
         actor=actor,
         collection_levels=levels,
@@ -778,9 +814,10 @@ def vault_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     def wrapper(request: HttpRequest, org_id, *args, **kwargs) -> HttpResponse:
         from policies.selectors import vault_policies_annotation
 
-        orgs = Organization.objects.select_related("provider")
-        org = _fetch_or_404(orgs.annotate(vault_policies_on=vault_policies_annotation()), org_id)
-        actor = resolve(request.user, org)
+        rules_on = vault_policies_annotation(user=request.user)
+        orgs = orgs_with_ties(request.user).annotate(vault_policies_on=rules_on)
+        org = _fetch_or_404(orgs, org_id)
+        actor = actor_from_ties(request.user, org, org)
         if actor is None or actor.vault_membership is None:
             raise Http404
         if not org.enabled:

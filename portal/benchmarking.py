@@ -22,6 +22,7 @@ BENCH_MODULES = [
     "clients.bench",
     "vault.bench",
     "vault.imports.bench",
+    "policies.bench",
     "portal.load_bench",  # it loads the pages the others seeded
     "portal.restore_bench",  # last: dumps and restores everything seeded
 ]

@@ -84,6 +84,8 @@ class Invitation(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     # Set when the one reminder went out (a periodic job, 3 days after the email).
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # Set when the expiry job wrote "invitation expired" to the log; a new link clears it.
+    expiry_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -126,6 +128,7 @@ class EventType(models.TextChoices):
     ORG_UPDATED = "org.updated", "Organization updated"
     ORG_ACCESSED_BY_PROVIDER = "org.accessed_by_provider", "Accessed by provider"
     MEMBER_INVITED = "member.invited", "Member invited"
+    MEMBER_INVITATION_EXPIRED = "member.invitation_expired", "Member's invitation expired"
     MEMBER_ACCEPTED = "member.accepted", "Member accepted invitation"
     MEMBER_CONFIRMED = "member.confirmed", "Member confirmed"
     MEMBER_UPDATED = "member.updated", "Member updated"
@@ -145,6 +148,10 @@ class EventType(models.TextChoices):
     PROVIDER_CREATED = "provider.created", "Provider created"
     PROVIDER_UPDATED = "provider.updated", "Provider updated"
     PROVIDER_USER_INVITED = "provider_user.invited", "Provider user invited"
+    PROVIDER_USER_INVITATION_EXPIRED = (
+        "provider_user.invitation_expired",
+        "Provider user's invitation expired",
+    )
     PROVIDER_USER_ACCEPTED = "provider_user.accepted", "Provider user accepted invitation"
     PROVIDER_USER_CONFIRMED = "provider_user.confirmed", "Provider user confirmed"
     PROVIDER_USER_UPDATED = "provider_user.updated", "Provider user updated"

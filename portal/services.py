@@ -18,6 +18,8 @@ INVITATION_LIFETIME = timedelta(days=5)
 MAX_INVITATIONS_AT_ONCE = 20
 # One reminder to those who have not accepted, this long after the invitation email.
 INVITATION_REMINDER_AFTER = timedelta(days=3)
+# How many expired invitations the expiry job records in one transaction.
+INVITATION_EXPIRY_BATCH = 500
 
 
 def hash_token(token: str) -> str:
@@ -48,10 +50,11 @@ def invitation_issue_token(*, invitation: Invitation, keep_expiry: bool = False)
     invitation.token_hash = hash_token(token)
     fields = ["token_hash"]
     if not keep_expiry:
-        # A new life (a first email or a resend), with its own reminder to come.
+        # A new life (a first email or a resend), with its own reminder and expiry to come.
         invitation.expires_at = timezone.now() + INVITATION_LIFETIME
         invitation.reminded_at = None
-        fields += ["expires_at", "reminded_at"]
+        invitation.expiry_recorded_at = None
+        fields += ["expires_at", "reminded_at", "expiry_recorded_at"]
     invitation.save(update_fields=fields)
     return token
 
@@ -115,6 +118,75 @@ def invitation_claim_reminder(*, invitation_id) -> bool:
         reminded_at=timezone.now()
     )
     return claimed == 1
+
+
+def invitations_expired_unrecorded():
+    """Unused invitations past their expiry, whose invitee is still only invited, and
+    whose expiry is not in the log yet (a resend gives the invitation a new life)."""
+    from django.db.models import Q
+
+    from clients.models import MemberStatus
+    from providers.models import ProviderUserStatus
+
+    return Invitation.objects.filter(
+        Q(membership__status=MemberStatus.INVITED)
+        | Q(provider_user__status=ProviderUserStatus.INVITED),
+        used_at__isnull=True,
+        expiry_recorded_at__isnull=True,
+        expires_at__lte=timezone.now(),
+    )
+
+
+def invitations_record_expiry(*, batch_size: int = INVITATION_EXPIRY_BATCH) -> int:
+    """Write one "invitation expired" event per invitation that expired unused, in the log
+    of the org (member) or provider (provider user) it was for; returns how many.
+
+    A batch at a time, each in a transaction of its own that marks its invitations
+    recorded, so a second run (or a second worker) records none of them again: rows that
+    another run holds are skipped, not waited for. The link keeps failing as it did
+    ("expired"), and a resend works as before.
+    """
+    recorded = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                invitations_expired_unrecorded()
+                .select_related("membership__org", "provider_user__provider")
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("expires_at", "pk")[:batch_size]
+            )
+            for invitation in batch:
+                _record_expiry(invitation)
+            Invitation.objects.filter(pk__in=[i.pk for i in batch]).update(
+                expiry_recorded_at=timezone.now()
+            )
+        recorded += len(batch)
+        if len(batch) < batch_size:
+            return recorded
+
+
+def _record_expiry(invitation: Invitation) -> None:
+    """The event, by nobody (the log shows "system"), naming the invitee as the invite did."""
+    from .events import record_event
+    from .models import EventType
+
+    expired_at = invitation.expires_at.isoformat()
+    if invitation.membership_id:
+        membership = invitation.membership
+        record_event(
+            EventType.MEMBER_INVITATION_EXPIRED,
+            org=membership.org,
+            obj=membership,
+            details={"email": membership.email, "expired_at": expired_at},
+        )
+    else:
+        provider_user = invitation.provider_user
+        record_event(
+            EventType.PROVIDER_USER_INVITATION_EXPIRED,
+            provider=provider_user.provider,
+            obj=provider_user,
+            details={"email": provider_user.email, "expired_at": expired_at},
+        )
 
 
 class InvitationError(Exception):

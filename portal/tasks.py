@@ -11,6 +11,7 @@ from .services import (
     invitation_claim_reminder,
     invitation_issue_token,
     invitations_due_a_reminder,
+    invitations_record_expiry,
 )
 
 
@@ -61,6 +62,13 @@ def send_invitation_reminders() -> int:
             send_invitation_reminder(str(invitation_id))
             sent += 1
     return sent
+
+
+@shared_task
+def record_expired_invitations() -> int:
+    """Run by Celery beat: each invitation that expired unused gets one "invitation expired"
+    event in the log of its org or provider, once (a resend starts a new life)."""
+    return invitations_record_expiry()
 
 
 def send_invitation_reminder(invitation_id: str) -> None:

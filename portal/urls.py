@@ -63,6 +63,7 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_link_in_path, name="invitation_link_in_path"),
     path("admin/", admin.site.urls),
     path("providers/", include("providers.urls")),
+    path("providers/<uuid:provider_id>/baselines/", include("policies.baselines.urls")),
     path("orgs/", include("clients.urls")),
     path("orgs/<uuid:org_id>/vault/", include("vault.urls")),
     path("orgs/<uuid:org_id>/policies/", include("policies.urls")),

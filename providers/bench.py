@@ -1,13 +1,16 @@
 """Scale data and figures for the provider portal.
 
 The dashboard's per-client figures (members by status, pending invitations, policies,
-members without two-step login, last activity) all read their own tables, so the seed
-fills each of them at scale: a dashboard that only looks fast on empty tables is not.
+members without two-step login, last activity) are stored per client and kept by database
+triggers, so the seed fills the tables they count at scale, the triggers fill the
+figures as the rows go in, and a recount check fails the bench if any stored figure
+differs from the tables: a dashboard that only looks fast on empty tables is not.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -16,20 +19,41 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients.models import MemberRole, Membership, MemberStatus, Organization
+from clients.selectors.figures import client_figures_drift
 from policies.models import Policy, PolicyType
 from portal.benchmarking import BenchContext, Figure, time_page
 from portal.models import Event, EventType, Invitation
 from portal.services import INVITATION_LIFETIME
 from providers.models import Provider, ProviderRole, ProviderUser, ProviderUserStatus
+from providers.selectors import DASHBOARD_SORTS
 
-DASHBOARD_TARGET_MS = 200
+DASHBOARD_TARGET_MS = 150
+# Every figure column of the dashboard, timed sorted (descending: the worst first).
+FIGURE_SORTS = {
+    key: DASHBOARD_SORTS[key] for key in DASHBOARD_SORTS if key not in ("name", "plan", "seats")
+}
 EVENTS_PER_CLIENT = 10
 
 
 def seed(ctx: BenchContext) -> None:
+    provider, admin, orgs = seed_provider(
+        name="Bench MSP", clients=ctx.clients, members_per_client=ctx.members_per_client
+    )
+    check_figures_and_analyze()
+    ctx.shared.update(provider=provider, provider_admin=admin, orgs=orgs)
+
+
+def seed_provider(
+    *, name: str, clients: int, members_per_client: int, email_prefix: str = ""
+) -> tuple[Provider, Any, list[Organization]]:
+    """A provider with its admin and `clients` client orgs of `members_per_client`
+    members each, their devices, invitations, policies and events.
+
+    `email_prefix` keeps the users of several seeded providers apart.
+    """
     User = get_user_model()
-    provider = Provider.objects.create(name="Bench MSP")
-    admin = User.objects.create_user("bench-admin@bench.test", "bench-password-123")
+    provider = Provider.objects.create(name=name)
+    admin = User.objects.create_user(f"{email_prefix}bench-admin@bench.test", "bench-password-123")
     ProviderUser.objects.create(
         provider=provider,
         user=admin,
@@ -38,39 +62,52 @@ def seed(ctx: BenchContext) -> None:
         status=ProviderUserStatus.CONFIRMED,
     )
     orgs = Organization.objects.bulk_create(
-        Organization(name=f"Client {n:05d}", seats=ctx.members_per_client + 5, provider=provider)
-        for n in range(ctx.clients)
+        Organization(name=f"Client {n:05d}", seats=members_per_client + 5, provider=provider)
+        for n in range(clients)
     )
-    members = _seed_members(ctx, orgs)
+    members = _seed_members(orgs, members_per_client, email_prefix)
     _seed_health(orgs, members)
+    return provider, admin, orgs
+
+
+def check_figures_and_analyze() -> None:
+    """After a seed: fail if a stored client figure differs from the tables, then leave
+    the database as autovacuum would (compacted figures, planner statistics)."""
+    drift = client_figures_drift()
+    if drift:
+        raise RuntimeError(f"The stored client figures differ from the tables: {drift[:5]}")
     if connection.vendor == "postgresql":
         # Measured as production runs: there autovacuum keeps planner statistics, which
-        # a freshly bulk-loaded database lacks until its first ANALYZE.
+        # a freshly bulk-loaded database lacks until its first ANALYZE, and reuses the
+        # space of old row versions as they come. The seed rewrote each client's figures
+        # row once per row it added, all at once: compact the table to its live rows.
         with connection.cursor() as cursor:
+            cursor.execute("VACUUM FULL clients_clientfigures")
             cursor.execute("ANALYZE")
-    ctx.shared.update(provider=provider, provider_admin=admin, orgs=orgs)
 
 
-def _seed_members(ctx: BenchContext, orgs: list[Organization]) -> list[Membership]:
+def _seed_members(
+    orgs: list[Organization], members_per_client: int, email_prefix: str
+) -> list[Membership]:
     User = get_user_model()
     users = User.objects.bulk_create(
         (
-            User(email=f"m{n}-{i}@bench.test", password="!")
-            for n in range(ctx.clients)
-            for i in range(ctx.members_per_client)
+            User(email=f"{email_prefix}m{n}-{i}@bench.test", password="!")
+            for n in range(len(orgs))
+            for i in range(members_per_client)
         ),
         batch_size=5000,
     )
     members = (
         Membership(
             org=org,
-            user=users[n * ctx.members_per_client + i],
-            email=users[n * ctx.members_per_client + i].email,
+            user=users[n * members_per_client + i],
+            email=users[n * members_per_client + i].email,
             role=MemberRole.OWNER if i == 0 else MemberRole.USER,
             status=MemberStatus.CONFIRMED if i % 5 else MemberStatus.INVITED,
         )
         for n, org in enumerate(orgs)
-        for i in range(ctx.members_per_client)
+        for i in range(members_per_client)
     )
     return Membership.objects.bulk_create(members, batch_size=5000)
 
@@ -125,9 +162,10 @@ def figures(ctx: BenchContext) -> list[Figure]:
         Figure(f"{label}, queries per page", first.queries, "queries"),
     ]
     variants = {
-        "searched by name": "?q=Client+009",
-        "sorted by last activity": "?sort=-last_activity",
-        "sorted by members without two-step login": "?sort=-without_two_step",
+        # Ten clients (Client 00010 to 00019) at every size from 20 clients: the same page
+        # to draw, so the figure shows what the search costs, not how many rows it shows.
+        "searched by name": "?q=Client+0001",
+        **{f"sorted by {label.lower()}": f"?sort=-{key}" for key, label in FIGURE_SORTS.items()},
         "page 20": "?page=20",
     }
     for name, query in variants.items():

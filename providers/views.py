@@ -23,6 +23,7 @@ from clients.selectors.events import (
     event_rows,
     event_rows_streamed,
 )
+from clients.services.figures import client_figures_refresh_expired
 from portal.access import (
     ProviderActor,
     ProviderCapability,
@@ -64,6 +65,7 @@ def provider_page_context(actor: ProviderActor, provider: Provider, **extra) -> 
         "can_rename_clients": actor.can(ProviderCapability.CLIENTS_RENAME),
         "can_view_billing": actor.can(ProviderCapability.BILLING_VIEW),
         "can_view_events": actor.can(ProviderCapability.PROVIDER_EVENTS_VIEW),
+        "can_manage_baselines": actor.can(ProviderCapability.BASELINES_MANAGE),
         # A locked-out sole admin cannot be recovered from inside the portal.
         "show_failover_banner": can_manage_users
         and selectors.confirmed_admin_count(provider=provider) < 2,
@@ -125,6 +127,8 @@ def _plural(count: int, word: str) -> str:
 def dashboard(request: HttpRequest, *, actor, provider) -> HttpResponse:
     search = search_term(request)
     sort = selectors.clean_sort(request.GET.get("sort"))
+    # Pending invitations change by themselves when a link runs out: recount those first.
+    client_figures_refresh_expired(provider=provider)
     page = paginate(request, selectors.client_list_for_actor(actor=actor, search=search, sort=sort))
     page.object_list = selectors.client_rows_with_counts(page.object_list)
     internal_org = provider.internal_org if provider.internal_org_id else None

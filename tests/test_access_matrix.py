@@ -127,6 +127,26 @@ def admin_action(**overrides: int) -> dict[str, int]:
     return admin_page(**{PROVIDER_ADMIN: 302, **overrides})
 
 
+def world_baseline(world, provider=None):
+    """A policy baseline of the provider (world.provider unless named)."""
+    from policies.models import Baseline
+
+    provider = provider or world.provider
+    return Baseline.objects.get_or_create(provider=provider, name="Standard")[0]
+
+
+def world_baseline_job(world, provider=None):
+    """A finished job that applied the provider's baseline (nothing is run)."""
+    from policies.models import BaselineApplyJob, BaselineJobStatus
+
+    baseline = world_baseline(world, provider)
+    return BaselineApplyJob.objects.get_or_create(
+        provider=baseline.provider,
+        baseline=baseline,
+        defaults={"baseline_name": baseline.name, "status": BaselineJobStatus.SUCCEEDED},
+    )[0]
+
+
 def vault_item(world):
     """The world's orgs get vault keys, and each one login (bob can view alice's)."""
     if not hasattr(world, "vault_item"):
@@ -490,6 +510,43 @@ ROUTES: dict[str, Route] = {
     ),
     "provider_client_events_export": Route(
         kwargs=provider_kwargs, expect=admin_page(), foreign=other_provider_kwargs
+    ),
+    # Policy baselines (issue 10): provider admins only; a client's drift, all staff.
+    "provider_baselines": Route(
+        kwargs=provider_kwargs, expect=admin_page(), foreign=other_provider_kwargs
+    ),
+    "provider_baseline_create": Route(
+        kwargs=provider_kwargs,
+        expect=admin_page(),
+        foreign=other_provider_kwargs,
+        allows=("GET", "POST"),
+    ),
+    **{
+        name: Route(
+            kwargs=lambda world: provider_kwargs(world, baseline_id=world_baseline(world).pk),
+            expect=admin_page(),
+            foreign=lambda world: other_provider_kwargs(
+                world, baseline_id=world_baseline(world, world.other_provider).pk
+            ),
+            allows=("GET", "POST"),
+        )
+        for name in (
+            "provider_baseline_edit",
+            "provider_baseline_delete",
+            "provider_baseline_apply",
+        )
+    },
+    "provider_baseline_job": Route(
+        kwargs=lambda world: provider_kwargs(world, job_id=world_baseline_job(world).pk),
+        expect=admin_page(),
+        foreign=lambda world: other_provider_kwargs(
+            world, job_id=world_baseline_job(world, world.other_provider).pk
+        ),
+    ),
+    "provider_client_baseline": Route(
+        kwargs=lambda world: provider_kwargs(world, client_id=world.org.pk),
+        expect=provider_page(),
+        foreign=lambda world: other_provider_kwargs(world, client_id=world.other_org.pk),
     ),
     # The vault (issue 3).
     "vault_item_list": Route(

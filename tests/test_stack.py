@@ -89,6 +89,7 @@ def production_env(*, database_url: str, redis_url: str, data_dir: Path, port: i
         GUNICORN_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
         INVITATION_REMINDERS_EVERY_SECONDS="2",
+        INVITATION_EXPIRY_EVERY_SECONDS="2",
     )
     return env
 
@@ -315,6 +316,33 @@ def test_the_compose_stack_serves_mails_and_schedules(tmp_path):
         )
         assert "portal.tasks.send_invitation_reminders" in beat.output()
 
+        # Beat runs the invitation-expiry job: once the owner's link has expired, the
+        # client's log gets one "invitation expired" event, and later runs add none.
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            connection.execute(
+                "UPDATE portal_invitation SET expires_at = now() - interval '1 minute' "
+                "WHERE email = %s",
+                [OWNER_EMAIL],
+            )
+        (expired,) = wait_for(
+            "the expiry recorded through beat and the worker",
+            lambda: expiry_events(database_url),
+            timeout=30,
+            processes=processes,
+        )
+        assert expired["email"] == OWNER_EMAIL and expired["recorded"]
+        runs_then = len(expiry_runs(worker))
+        wait_for(
+            "two more runs of the expiry job",
+            lambda: len(expiry_runs(worker)) >= runs_then + 2,
+            timeout=30,
+            processes=processes,
+        )
+        assert expiry_events(database_url) == [expired]
+        assert "portal.tasks.record_expired_invitations" in beat.output()
+        # The event names the task that wrote it, as the worker's log line does.
+        assert expired["request_id"] in {run["task_id"] for run in expiry_runs(worker)}
+
         # Every process stops cleanly on SIGTERM, as `docker compose stop` sends it.
         exit_codes = {process.name: stop(process) for process in processes}
         assert exit_codes == {"web": 0, "worker": 0, "beat": 0}, {
@@ -341,6 +369,27 @@ def test_the_compose_stack_serves_mails_and_schedules(tmp_path):
         for process in processes:
             assert ADMIN_PASSWORD not in process.output()
             assert token not in process.output()
+
+
+def expiry_events(database_url: str) -> list[dict]:
+    """The "invitation expired" events in the clients' logs, with their invitation's mark."""
+    import psycopg
+
+    with psycopg.connect(database_url) as connection:
+        rows = connection.execute(
+            "SELECT e.details->>'email', e.request_id, i.expiry_recorded_at IS NOT NULL "
+            "FROM portal_event e JOIN portal_invitation i ON i.membership_id::text = e.object_id "
+            "WHERE e.type = 'member.invitation_expired' AND e.org_id IS NOT NULL"
+        ).fetchall()
+    return [{"email": row[0], "request_id": row[1], "recorded": row[2]} for row in rows]
+
+
+def expiry_runs(worker: Process) -> list[dict]:
+    return [
+        line
+        for line in json_lines(worker.output(), "portal.task")
+        if line["task"] == "portal.tasks.record_expired_invitations"
+    ]
 
 
 def json_lines(output: str, logger: str) -> list[dict]:

@@ -86,6 +86,10 @@ class KeyChain:
         self._private_keys: dict[int, bytes] = {}
         self._data_keys: dict[UUID, bytes] = {}
         self._failed: dict[UUID, ItemUnreadable] = {}
+        # Rows a caller read already (joined to an item): used instead of a query, and
+        # checked exactly as rows read here are.
+        self._org_key_rows: dict[int, OrgKey] = {}
+        self._data_key_rows: dict[UUID, DataKey] = {}
         # Members' data keys passed over because their tag failed: the caller records them.
         self.rejected: list[ItemUnreadable] = []
 
@@ -95,9 +99,21 @@ class KeyChain:
             self._keyring = configured_keyring()
         return self._keyring
 
+    def adopt_rows(self, *, data_key: DataKey | None, org_key: OrgKey | None) -> None:
+        """Key rows the caller has read already, so that opening them asks the database
+        nothing more. Rows of another org are ignored (and so looked up as usual); the
+        data key's tag is still checked before it is used, the org key is unwrapped under
+        its KEK with the org and version bound, exactly as for rows read here."""
+        if data_key is not None and data_key.org_id == self.org_id:
+            self._data_key_rows.setdefault(data_key.pk, data_key)
+        if org_key is not None and org_key.org_id == self.org_id:
+            self._org_key_rows.setdefault(org_key.version, org_key)
+
     def private_key(self, version: int) -> bytes:
         if version not in self._private_keys:
-            row = OrgKey.objects.filter(org_id=self.org_id, version=version).first()
+            row = self._org_key_rows.pop(version, None)
+            if row is None:
+                row = OrgKey.objects.filter(org_id=self.org_id, version=version).first()
             if row is None:
                 raise OrgKeyMissing(org_id=self.org_id)
             self._private_keys[version] = unwrap_org_key(row, keyring=self.keyring)
@@ -108,7 +124,10 @@ class KeyChain:
         missing = set(data_key_ids) - self._data_keys.keys() - self._failed.keys()
         if not missing:
             return
-        for row in DataKey.objects.filter(org_id=self.org_id, pk__in=missing):
+        adopted = [self._data_key_rows.pop(pk) for pk in missing & self._data_key_rows.keys()]
+        missing -= {row.pk for row in adopted}
+        rows = DataKey.objects.filter(org_id=self.org_id, pk__in=missing) if missing else []
+        for row in [*adopted, *rows]:
             try:
                 self._data_keys[row.pk] = self._open(row)
             except ItemUnreadable as failure:

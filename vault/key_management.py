@@ -35,6 +35,7 @@ from .keys import (
     wrap_org_private_key,
 )
 from .models import DataKey, DataKeyPurpose, Item, OrgKey
+from .name_index import index_start, name_index_verify
 from .services import item_unreadable_record
 
 
@@ -43,7 +44,10 @@ def org_keys_create(*, org: Organization, keyring: KeyRing | None = None) -> Org
     """Give a new org its key pair (version 1) and its first data key for members' writes."""
     keyring = keyring or configured_keyring()
     org_key = _org_key_create(org=org, version=1, keyring=keyring)
-    data_key_create(org=org, purpose=DataKeyPurpose.MEMBERS, keyring=keyring)
+    row, data_key = data_key_create_for_writing(
+        org=org, purpose=DataKeyPurpose.MEMBERS, keyring=keyring
+    )
+    index_start(org_id=org.pk, data_key_row=row, data_key=data_key)  # complete: no item yet
     return org_key
 
 
@@ -312,3 +316,4 @@ def _verify_org(org_id: UUID, keyring: KeyRing, report: VerifyReport) -> None:
             decrypt_item_unchecked(item, keychain)
         except ItemUnreadable as failure:
             report.failures.append(failure)
+    report.failures += name_index_verify(org_id=org_id, keychain=keychain)

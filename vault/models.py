@@ -95,6 +95,14 @@ class Item(models.Model):
         indexes = [
             models.Index(fields=["org", "deleted_at", "-updated_at"]),
             models.Index(fields=["deleted_at"]),
+            # The list's order, for the items not in the trash: a page is read by walking
+            # this index (and, for a member, checking each row's collections) until it is
+            # full, instead of sorting every item of the org.
+            models.Index(
+                fields=["org", "-updated_at", "id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="vault_item_live_order",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -104,6 +112,56 @@ class Item(models.Model):
     @property
     def in_trash(self) -> bool:
         return self.deleted_at is not None
+
+
+class NameIndexSegment(models.Model):
+    """Some of an org's item names, as one AES-GCM value under one of its data keys.
+
+    See `vault.name_index`: ids, a tag of each name ciphertext, and the names, sealed
+    with associated data naming the org, this row and the purpose.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    org = models.ForeignKey("clients.Organization", on_delete=models.CASCADE, related_name="+")
+    data_key = models.ForeignKey(DataKey, on_delete=models.CASCADE, related_name="+")
+    complete = models.BooleanField(
+        default=False, help_text="Built from every item of the org when it was written."
+    )
+    entries = models.PositiveIntegerField(default=0)
+    ciphertext = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"name index segment {self.pk}"
+
+
+class ItemTally(models.Model):
+    """How many items out of the trash an org holds (`collection` empty) or one collection.
+
+    Kept by the services that change it, in their own transaction (`vault.tallies`), so
+    that the vault list counts a member's items without reading them.
+    """
+
+    org = models.ForeignKey("clients.Organization", on_delete=models.CASCADE, related_name="+")
+    collection = models.OneToOneField(
+        "clients.Collection", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    live = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org"],
+                condition=models.Q(collection__isnull=True),
+                name="item_tally_one_per_org",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"tally of {self.collection_id or self.org_id}"
 
 
 class Favorite(models.Model):

@@ -2,8 +2,9 @@
 
 The list page runs a fixed number of queries whatever the number of items:
 without a search it pages in SQL (newest change first) and decrypts the names
-of one page; a search decrypts the names of every item the actor reaches
-(names are ciphertext, so SQL cannot search them) and pages the matches.
+of one page; a search matches the text against the org's name index (names are
+ciphertext, so SQL cannot search them: `vault.name_index`), keeps in SQL the
+matching items the actor reaches, and pages them.
 """
 
 from __future__ import annotations
@@ -15,14 +16,24 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db import connection
+from django.db.models import (
+    BinaryField,
+    Exists,
+    F,
+    FilteredRelation,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 
 from clients.models import Collection
 from portal.access import ItemGrant, VaultAccess
 from portal.pagination import PAGE_SIZE
 
-from . import name_cache
+from . import name_index, tallies
 from .content import ItemType
 from .crypto import ItemUnreadable, KeyChain, NameRow, open_names
 from .models import Favorite, Item
@@ -57,6 +68,13 @@ class ItemListPage:
     page: Page
     rows: list[ItemRow]
     failures: list[ItemUnreadable] = field(default_factory=list)
+
+    @property
+    def page_targets(self) -> list[int]:
+        """The pages a search links to: the first, the last and the current one's neighbours
+        (a search matching every item has a thousand pages; the template loops over five)."""
+        number, last = self.page.number, self.page.paginator.num_pages
+        return sorted({1, number - 1, number, number + 1, last} & set(range(1, last + 1)))
 
 
 def visible_collections(access: VaultAccess) -> QuerySet[Collection]:
@@ -102,42 +120,76 @@ def item_list_page(
     if item_filter.search.strip():
         return _searched_page(access, items, item_filter.search, page_number, keychain)
     ordered = items.defer("data_ciphertext").order_by("-updated_at", "pk")
-    page = Paginator(ordered, PAGE_SIZE).get_page(page_number)
+    paginator = Paginator(ordered, PAGE_SIZE)
+    tally = _tally_for(access, item_filter)
+    if tally is not None:
+        paginator.count = tally  # instead of counting the rows in SQL
+    page = paginator.get_page(page_number)
     page_items = _with_collections(page.object_list)
     names, failures = _names(access, page_items, keychain)
     return ItemListPage(page=page, rows=_rows(access, page_items, names), failures=failures)
 
 
+def _tally_for(access: VaultAccess, item_filter: ItemFilter) -> int | None:
+    """The count of what is listed when a tally holds exactly that (`vault.tallies`)."""
+    if item_filter.trash or item_filter.favorites or item_filter.item_type:
+        return None
+    if access.hidden_item_types:  # tallies count every type
+        return None
+    collection_id = item_filter.collection_id
+    if collection_id is None and not access.reaches_all_items:
+        if len(access.collection_levels) != 1:
+            return None  # items in two of them would count twice
+        (collection_id,) = access.collection_levels
+    if collection_id is not None and not (
+        access.reaches_all_items or collection_id in access.collection_levels
+    ):
+        return None
+    return tallies.tallied(org_id=access.org.pk, collection_id=collection_id)
+
+
 def _searched_page(access, items, search, page_number, keychain) -> ItemListPage:
-    names, failures = _names_for_search(access, items, keychain)
     term = search.strip().casefold()
-    folded = {key: name.casefold() for key, name in names.items()}
-    # Ties in name are ordered by id, so that pages do not shuffle between requests.
-    matches = sorted(
-        (key for key, name in folded.items() if term in name), key=lambda k: (folded[k], k)
-    )
-    page = Paginator(matches, PAGE_SIZE).get_page(page_number)
-    page_ids = {UUID(key): key for key in page.object_list}
-    page_query = Item.objects.filter(org=access.org, pk__in=list(page_ids))
+    with _without_gc_pauses():
+        matched, failures = _matches(access, items, term, keychain)
+        # Ties in name are ordered by id, so that pages do not shuffle between requests.
+        order = [(name.casefold(), key) for key, (_tag, name) in matched.items()]
+        order.sort()
+    page = Paginator([key for _folded, key in order], PAGE_SIZE).get_page(page_number)
+    page_ids = [UUID(bytes=key) for key in page.object_list]
+    page_query = Item.objects.filter(org=access.org, pk__in=page_ids)
     by_pk = {item.pk: item for item in _with_collections(page_query)}
-    page_items = [by_pk[pk] for pk in page_ids if pk in by_pk]
-    page_names = {pk: names[key] for pk, key in page_ids.items()}
-    return ItemListPage(page=page, rows=_rows(access, page_items, page_names), failures=failures)
+    page_items, names, to_open = [], {}, []
+    for pk in page_ids:
+        item = by_pk.get(pk)
+        if item is None:
+            continue
+        tag, name = matched[pk.bytes]
+        if tag is not None and tag != name_index.name_tag(item.name_ciphertext):
+            to_open.append((pk, item.data_key_id, bytes(item.name_ciphertext)))
+        else:
+            names[pk] = name
+        page_items.append(item)
+    if to_open:  # entries the index holds for rows changed without it: the rows decide
+        opened, unreadable = open_names(access, to_open, keychain)
+        failures += unreadable
+        names.update({pk: name for pk, name in opened.items() if term in name.casefold()})
+        page_items = [i for i in page_items if i.pk in names or i.pk not in opened]
+    return ItemListPage(page=page, rows=_rows(access, page_items, names), failures=failures)
 
 
-# Ids travel as the database's own text for them (hex or hyphenated): thousands of rows
-# are matched against the name cache, and only the page's ids become UUIDs.
-_ID_TEXT = Cast("pk", output_field=TextField())
-_DATA_KEY_TEXT = Cast("data_key_id", output_field=TextField())
-_MISSES_BY_ID_MAX = 500
+# Up to this many items whose indexed name matches are looked up by id, and each entry is
+# checked against its row; past it (a search for "a" matches most of an org), the items
+# the filters select are read by id only, and the entries of the page's rows are checked.
+_MATCHES_BY_ID_MAX = 500
 
 
 @contextmanager
 def _without_gc_pauses():
-    """Opening 10,000 names allocates some 50,000 short-lived objects, none in a cycle.
+    """Matching 30,000 names allocates some 100,000 short-lived objects, none in a cycle.
 
     Meanwhile Python's cycle collector would walk the whole heap several times, which
-    measured as a third to a half of a first search; reference counting frees them anyway.
+    measured as a third to a half of a search; reference counting frees them anyway.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -148,54 +200,45 @@ def _without_gc_pauses():
             gc.enable()
 
 
-def _names_for_search(access, items, keychain) -> tuple[dict[str, str], list[ItemUnreadable]]:
-    """Every name the filters select, by id text; opened from the database unless cached."""
-    with _without_gc_pauses():
-        return _names_for_search_uncollected(access, items, keychain)
+def _id_bytes(items: QuerySet[Item]) -> set[bytes]:
+    """The ids of the selected items as 16 bytes each: on PostgreSQL sent as such
+    (`uuid_send`), rather than as 30,000 UUID objects made only to be taken apart."""
+    if connection.vendor == "postgresql":
+        as_bytes = Func(F("pk"), function="uuid_send", output_field=BinaryField())
+        return {bytes(key) for key in items.values_list(as_bytes, flat=True)}
+    return {pk.bytes for pk in items.values_list("pk", flat=True)}
 
 
-def _names_for_search_uncollected(access, items, keychain):
-    cached, expires_at = name_cache.load(access=access, keychain=keychain)
-    if not cached:  # one query brings everything to open
-        rows = list(items.values_list(_ID_TEXT, "revision", _DATA_KEY_TEXT, "name_ciphertext"))
-        revisions = {key: revision for key, revision, _, _ in rows}
-        names: dict[str, str] = {}
-        opened, failures = _open_rows(access, ((k, d, b) for k, _, d, b in rows), keychain)
-    else:
-        revisions = dict(items.values_list(_ID_TEXT, "revision"))
-        names = {key: entry[1] for key, entry in cached.items() if revisions.get(key) == entry[0]}
-        missing = {key for key in revisions if key not in names}
-        if not missing:
-            return names, []
-        opened, failures = _open_missing(access, items, missing, keychain)
-    names.update(opened)
-    cached.update({key: [revisions[key], name] for key, name in opened.items()})
-    name_cache.save(access=access, keychain=keychain, entries=cached, expires_at=expires_at)
-    return names, failures
+def _matches(access, items, term: str, keychain):
+    """The items the filters (and so the access) select whose name contains `term`.
 
-
-def _open_missing(access, items, missing: set[str], keychain):
-    """Open the names the cache lacks: by id when few, else by the same filtered query."""
-    if len(missing) <= _MISSES_BY_ID_MAX:
-        items = Item.objects.filter(org=access.org, pk__in=[UUID(key) for key in missing])
-    fetched = items.values_list(_ID_TEXT, _DATA_KEY_TEXT, "name_ciphertext")
-    return _open_rows(access, (row for row in fetched if row[0] in missing), keychain)
-
-
-def _open_rows(access, rows, keychain) -> tuple[dict[str, str], list[ItemUnreadable]]:
-    """Open (id text, data key text, name ciphertext) rows; names by id text."""
-    key_ids: dict[str, UUID] = {}
-    text_of: dict[UUID, str] = {}
-    name_rows: list[NameRow] = []
-    for key, key_text, blob in rows:
-        data_key_id = key_ids.get(key_text)
-        if data_key_id is None:
-            data_key_id = key_ids[key_text] = UUID(key_text)
-        item_id = UUID(key)
-        text_of[item_id] = key
-        name_rows.append((item_id, data_key_id, blob))
-    opened, failures = open_names(access, name_rows, keychain)
-    return {text_of[pk]: name for pk, name in opened.items()}, failures
+    By id bytes: (tag, name), where a tag not None is still to be checked against the
+    row before the name is shown. The name index proposes the ids; SQL keeps those the
+    member reaches. An entry counts only while its tag equals the item's name ciphertext;
+    otherwise the item's own ciphertext is opened.
+    """
+    index = name_index.index_for_search(access=access, keychain=keychain)
+    proposed = index.matching(term)
+    if len(proposed) > _MATCHES_BY_ID_MAX:
+        newest = proposed.newest
+        reached = _id_bytes(items)
+        return {key: newest[key] for key in newest.keys() & reached}, index.failures
+    rows = items.filter(pk__in=[UUID(bytes=key) for key in proposed.newest]).values_list(
+        "pk", "data_key_id", "name_ciphertext"
+    )
+    matched: dict[bytes, tuple[bytes | None, str]] = {}
+    to_open: list[NameRow] = []
+    for pk, data_key_id, blob in rows:
+        name = proposed.name_for(pk.bytes, name_index.name_tag(blob))
+        if name is not None:
+            matched[pk.bytes] = (None, name)
+        else:  # the entry that matched is outdated: the item's own name decides
+            to_open.append((pk, data_key_id, bytes(blob)))
+    opened, failures = open_names(access, to_open, keychain)
+    matched.update(
+        {pk.bytes: (None, name) for pk, name in opened.items() if term in name.casefold()}
+    )
+    return matched, index.failures + failures
 
 
 def _with_collections(items: QuerySet[Item]) -> list[Item]:
@@ -241,18 +284,35 @@ class ItemAccess:
     item: Item
     grant: ItemGrant
     collections: list[Collection]  # those the actor can see
+    favorite: bool | None = None  # read only when asked for (the item page)
 
 
-def item_access(*, access: VaultAccess, item_id: UUID) -> ItemAccess | None:
+def item_access(
+    *,
+    access: VaultAccess,
+    item_id: UUID,
+    keychain: KeyChain | None = None,
+    with_favorite: bool = False,
+) -> ItemAccess | None:
     """The item with a grant on it, or None (not in this org, or no collection reaches the actor).
 
-    Callers answer 404 for None: the same page for items that do not exist.
+    Callers answer 404 for None: the same page for items that do not exist. With a
+    `keychain` (of the org), the item's data key row and the org key row it is sealed to
+    come in the same query and are handed to it, so that opening the item asks nothing
+    more; `with_favorite` reads whether the actor marked it a favourite, in that query too.
     """
-    item = (
-        Item.objects.filter(org=access.org, pk=item_id)
-        .prefetch_related(Prefetch("collections", queryset=Collection.objects.order_by("name")))
-        .first()
-    )
+    items = Item.objects.filter(org=access.org, pk=item_id)
+    if keychain is not None:
+        sealed_to = Q(org__vault_keys__version=F("data_key__org_key_version"))
+        items = items.annotate(
+            sealed_to_org_key=FilteredRelation("org__vault_keys", condition=sealed_to)
+        ).select_related("data_key", "sealed_to_org_key")
+    if with_favorite:
+        mine = Favorite.objects.filter(user_id=access.actor.user.pk, item_id=OuterRef("pk"))
+        items = items.annotate(is_favorite=Exists(mine))
+    collections = Prefetch("collections", queryset=Collection.objects.order_by("name"))
+    found = list(items.prefetch_related(collections)[:1])  # by primary key: no ORDER BY
+    item = found[0] if found else None
     if item is None or item.type in access.hidden_item_types:
         return None
     all_collections = list(item.collections.all())
@@ -261,9 +321,9 @@ def item_access(*, access: VaultAccess, item_id: UUID) -> ItemAccess | None:
     )
     if grant is None:
         return None
+    if keychain is not None:
+        org_key = getattr(item, "sealed_to_org_key", None)
+        keychain.adopt_rows(data_key=item.data_key, org_key=org_key)
     visible = [c for c in all_collections if access.level_for([c.pk])]
-    return ItemAccess(item=item, grant=grant, collections=visible)
-
-
-def is_favorite(*, grant: ItemGrant) -> bool:
-    return Favorite.objects.filter(user=grant.actor.user, item_id=grant.item_id).exists()
+    favorite = item.is_favorite if with_favorite else None
+    return ItemAccess(item=item, grant=grant, collections=visible, favorite=favorite)

@@ -33,6 +33,8 @@ from .content import (
 )
 from .crypto import ItemUnreadable, KeyChain, open_item_for_write, seal_item
 from .models import Favorite, Item
+from .name_index import names_record
+from .tallies import tally_change
 
 logger = logging.getLogger("vault")
 
@@ -150,6 +152,13 @@ def item_create(
         updated_at=now,
     )
     item.collections.set(collections)
+    tally_change(org_id=access.org.pk, collection_ids=collections, delta=1)
+    names_record(
+        org_id=access.org.pk,
+        data_key_row=data_key_row,
+        data_key=data_key,
+        entries=[(item_id, sealed.name_ciphertext, content.name)],
+    )
     record_org_event(EventType.ITEM_CREATED, actor=access.actor, obj=item)
     _record_rejected_keys(keychain, access.actor)
     return item
@@ -194,6 +203,12 @@ def item_update(*, access: VaultAccess, item_id: UUID, revision: int, edit: Item
             "updated_at",
             "revision",
         ]
+    )
+    names_record(
+        org_id=item.org_id,
+        data_key_row=data_key_row,
+        data_key=data_key,
+        entries=[(item.pk, sealed.name_ciphertext, merged.name)],
     )
     record_org_event(EventType.ITEM_UPDATED, actor=access.actor, obj=item)
     _record_rejected_keys(keychain, access.actor)
@@ -255,6 +270,10 @@ def item_move(
         return locked.item
     item = locked.item
     item.collections.set(new_ids)
+    if not item.in_trash:
+        org_id, old_ids = item.org_id, locked.collection_ids
+        tally_change(org_id=org_id, collection_ids=old_ids - new_ids, delta=-1, org=False)
+        tally_change(org_id=org_id, collection_ids=new_ids - old_ids, delta=1, org=False)
     item.revision += 1
     item.updated_at = timezone.now()
     item.save(update_fields=["revision", "updated_at"])
@@ -285,6 +304,7 @@ def item_trash(*, access: VaultAccess, item_id: UUID) -> Item:
     item.deleted_at = timezone.now()
     item.revision += 1
     item.save(update_fields=["deleted_at", "revision"])
+    tally_change(org_id=item.org_id, collection_ids=locked.collection_ids, delta=-1)
     record_org_event(EventType.ITEM_TRASHED, actor=access.actor, obj=item)
     return item
 
@@ -299,6 +319,7 @@ def item_restore(*, access: VaultAccess, item_id: UUID) -> Item:
     item.deleted_at = None
     item.revision += 1
     item.save(update_fields=["deleted_at", "revision"])
+    tally_change(org_id=item.org_id, collection_ids=locked.collection_ids, delta=1)
     record_org_event(EventType.ITEM_RESTORED, actor=access.actor, obj=item)
     return item
 

@@ -80,8 +80,9 @@ def answers_unreadable(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     return wrapper
 
 
-def _found_or_404(access, item_id: UUID) -> selectors.ItemAccess:
-    found = selectors.item_access(access=access, item_id=item_id)
+def _found_or_404(access, item_id: UUID, **reading) -> selectors.ItemAccess:
+    """`reading`: what else to read with the item (see `selectors.item_access`)."""
+    found = selectors.item_access(access=access, item_id=item_id, **reading)
     if found is None:
         raise Http404
     return found
@@ -213,7 +214,8 @@ def item_new(request, item_type: str, *, actor, org, access):
 @require_http_methods(["GET", "POST"])
 @answers_unreadable
 def item_edit(request, item_id: UUID, *, actor, org, access):
-    found = selectors.item_access(access=access, item_id=item_id)
+    keychain = KeyChain(org.pk)
+    found = selectors.item_access(access=access, item_id=item_id, keychain=keychain)
     if found is None:
         if request.method == "POST":
             return _edit_gone(request, actor, org, access)
@@ -224,7 +226,7 @@ def item_edit(request, item_id: UUID, *, actor, org, access):
         # (A POST reaches the service, which says so on the form, keeping what was typed.)
         messages.error(request, "Restore the item from the trash to edit it.")
         return redirect("vault_item_detail", org_id=org.pk, item_id=item_id)
-    content = open_item(found.grant, found.item, KeyChain(org.pk))
+    content = open_item(found.grant, found.item, keychain)
     editor = item_editor(
         found.item.type,
         data=_with_generated_password(request, access),
@@ -361,8 +363,9 @@ def item_detail(request, item_id: UUID, *, actor, org, access):
     address (no /reveal/ URL left in the address bar; the value is only in this response,
     never in the session or the database). An item whose stored data fails to open
     answers our own page with 409 Conflict (see `UNREADABLE_STATUS`), never a 500."""
-    found = _found_or_404(access, item_id)
-    content = open_item(found.grant, found.item, KeyChain(org.pk))
+    keychain = KeyChain(org.pk)
+    found = _found_or_404(access, item_id, keychain=keychain, with_favorite=True)
+    content = open_item(found.grant, found.item, keychain)
     if request.method == "POST":
         return _reveal(request, actor, org, found, content)
     item_view_record(grant=found.grant)
@@ -413,7 +416,7 @@ def _detail_page(
         error=error,
         can_edit=grant.can_edit,
         can_see_secrets=grant.can_see_secrets,
-        is_favorite=selectors.is_favorite(grant=grant),
+        is_favorite=found.favorite,
     )
     return render(request, "vault/item_detail.html", context, status=status)
 
@@ -424,12 +427,13 @@ def _detail_page(
 @answers_unreadable
 def item_copy_password(request, item_id: UUID, *, actor, org, access):
     """For the copy button: the password as JSON, audited as "password copied"."""
-    found = _found_or_404(access, item_id)
+    keychain = KeyChain(org.pk)
+    found = _found_or_404(access, item_id, keychain=keychain)
     if found.item.reprompt:
         return JsonResponse(
             {"error": "Reveal this item's password with your account password."}, status=403
         )
-    content = open_item(found.grant, found.item, KeyChain(org.pk))
+    content = open_item(found.grant, found.item, keychain)
     try:
         value = item_password_copy(grant=found.grant, content=content)
     except VaultError as error:
@@ -444,10 +448,11 @@ def item_copy_password(request, item_id: UUID, *, actor, org, access):
 def item_totp(request, item_id: UUID, *, actor, org, access):
     """For the countdown: the next TOTP code as JSON. Part of the item's view (audited
     once, when the page opened); "TOTP revealed" is for revealing the key itself."""
-    found = _found_or_404(access, item_id)
+    keychain = KeyChain(org.pk)
+    found = _found_or_404(access, item_id, keychain=keychain)
     if found.item.reprompt or not found.grant.can_see_secrets:
         return JsonResponse({"error": "Reload the page to see a new code."}, status=403)
-    content = open_item(found.grant, found.item, KeyChain(org.pk))
+    content = open_item(found.grant, found.item, keychain)
     code = current_code(content.get("totp"))
     if code is None:
         return JsonResponse({"error": "This item has no usable authenticator key."}, status=404)

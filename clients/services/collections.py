@@ -16,6 +16,7 @@ from portal.access import Actor, CollectionManagement
 from portal.events import record_org_event
 from portal.models import EventType
 from vault.models import Item
+from vault.tallies import tally_items_moved_to
 
 from ..models import (
     AccessLevel,
@@ -173,6 +174,8 @@ def collection_delete(
         ignore_conflicts=True,
         batch_size=1000,
     )
+    if moving:
+        tally_items_moved_to(org_id=org.pk, collection_id=default.pk, item_ids=moving)
     name = collection.name
     record_org_event(
         EventType.COLLECTION_DELETED,

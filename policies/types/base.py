@@ -7,6 +7,7 @@ offered to orgs, and a type is registered only once every hook it declares is en
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, ClassVar
 
 from django import forms
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
 
 class NoSettingsForm(forms.Form):
     """A type without settings: on or off is all there is."""
+
+
+@cache
+def _form_defaults(form_class: type[forms.Form]) -> dict:
+    """A settings form's initial values (read once per form class: they never change)."""
+    return {name: field.initial for name, field in form_class.base_fields.items()}
 
 
 class PolicyRefusal(Exception):
@@ -48,8 +55,7 @@ class PolicyTypeBase:
     # --- settings ---------------------------------------------------------------------
 
     def default_settings(self) -> dict:
-        form = self.settings_form()
-        return {name: field.initial for name, field in form.fields.items()}
+        return dict(_form_defaults(self.settings_form))
 
     def settings_of(self, policy: Policy | None) -> dict:
         """The policy's settings, defaults filled in for any the type added since."""

@@ -117,11 +117,13 @@ class PasswordGeneratorPolicy(PolicyTypeBase):
     key = PolicyType.PASSWORD_GENERATOR
     title = "Password generator"
     description = (
-        "The vault's password generator makes passwords (or passphrases) to these rules in "
-        "this organization's vault. The generator then runs on the server."
+        "The vault's password generator makes passwords (or passphrases) to these rules "
+        "for every member, in the vault of each organization they belong to (a member of "
+        "several organizations with this policy gets the strictest rules of them all). The "
+        "generator then runs on the server."
     )
     settings_form = PasswordGeneratorSettingsForm
-    applies_to = "Every member using this organization's vault."
+    applies_to = "Every member, in each of their organizations' vaults."
     generates_passwords = True
 
     def merge_settings(self, settings_list: list[dict]) -> dict:

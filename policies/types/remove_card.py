@@ -13,7 +13,8 @@ class RemoveCardPolicy(PolicyTypeBase):
     title = "Remove card item type"
     description = (
         "Members cannot create card items, and existing cards are hidden from the vault "
-        "(list, search, item pages and export). Switching it off shows them again."
+        "(list, search, item pages and export); imports skip cards. Switching it off shows "
+        "them again."
     )
     applies_to = "Every member, owners and admins included."
     # The item_saved and item-listing hooks: the vault refuses to create these types and

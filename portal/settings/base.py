@@ -238,6 +238,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         # Shorter only in the stack test (tests/test_stack.py), to see beat run it.
         "schedule": env.float("INVITATION_REMINDERS_EVERY_SECONDS", default=60 * 60),
     },
+    # Invitations that expired unused: one "invitation expired" event each in the org's or
+    # provider's log (hourly check; shorter only in the stack test, as above).
+    "invitation-expiry": {
+        "task": "portal.tasks.record_expired_invitations",
+        "schedule": env.float("INVITATION_EXPIRY_EVERY_SECONDS", default=60 * 60),
+    },
 }
 
 # Vault key-encryption keys: "k2:<base64>,k1:<base64>", the first active.

@@ -107,3 +107,45 @@ def test_without_the_policy_the_vault_keeps_its_own_generator(world, login):
     page = client.get(vault_url("item_new", world.org, item_type="login"))
     assert b"data-generate-for" in page.content
     assert len(_generate_in_vault(client, world).context["form"].data["password"]) == 20
+
+
+def test_the_generator_follows_the_strictest_policy_of_the_members_orgs(world, login):
+    """Alice owns world.org (generator: length 16) and is a user of a second org whose
+    policy asks for 36 characters and specials: world.org's vault obeys both."""
+    from clients.models import MemberRole
+    from tests import factories
+
+    give_keys(world.org)
+    Policy.objects.create(
+        org=world.org, type=KEY, enabled=True, settings={**DEFAULTS, "length": 16}
+    )
+    stricter = factories.OrganizationFactory(name="Stricter Co")
+    factories.MembershipFactory(org=stricter, user=world.alice, role=MemberRole.USER)
+    Policy.objects.create(
+        org=stricter,
+        type=KEY,
+        enabled=True,
+        settings={**DEFAULTS, "length": 36, "use_special": True, "min_special": 3},
+    )
+    password = _generate_in_vault(login(world.alice), world).context["form"].data["password"]
+    assert len(password) == 36 and sum(ch in SPECIALS for ch in password) >= 3
+
+
+def test_a_policy_of_another_of_the_members_orgs_binds_a_vault_without_one(world, login):
+    from clients.models import MemberRole
+    from tests import factories
+
+    give_keys(world.org)
+    elsewhere = factories.OrganizationFactory(name="Elsewhere Co")
+    factories.MembershipFactory(org=elsewhere, user=world.alice, role=MemberRole.USER)
+    Policy.objects.create(
+        org=elsewhere, type=KEY, enabled=True, settings={**DEFAULTS, "length": 44}
+    )
+    client = login(world.alice)
+    page = client.get(vault_url("item_new", world.org, item_type="login"))
+    assert b"data-generate-for" not in page.content  # generated on the server, to the rules
+    assert len(_generate_in_vault(client, world).context["form"].data["password"]) == 44
+    # A revoked membership binds nothing.
+    elsewhere.memberships.filter(user=world.alice).update(status="revoked")
+    page = client.get(vault_url("item_new", world.org, item_type="login"))
+    assert b"data-generate-for" in page.content

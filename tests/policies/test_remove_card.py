@@ -98,3 +98,36 @@ def test_the_policy_costs_no_query_for_orgs_without_it(cards, login):
     assert queries() == without
     policy_on(cards.org)  # its own: one look-up of which types are hidden
     assert queries() == without + 1
+
+
+def test_an_import_skips_cards_and_says_why(world):
+    """Imports do not bring cards in (hidden) while the policy is on: each is a skipped row."""
+    from tests.vault.imports.conftest import as_json, bitwarden_org_export, run_import
+
+    give_keys(world.org)
+    policy_on(world.org)
+    export = bitwarden_org_export()
+    cards = sum(1 for item in export["items"] if item["type"] == 3)
+    assert cards >= 1
+    job = run_import(world.alice, world.org, as_json(export), collection=world.collection)
+    assert job.status == "succeeded"
+    assert "card" not in job.counts
+    assert job.imported_total == len(export["items"]) - cards
+    assert not Item.objects.filter(org=world.org, type=ItemType.CARD).exists()
+    reasons = [error["reason"] for error in job.row_errors]
+    assert (
+        reasons.count(
+            "Not imported: this organization's “Remove card item type” policy is on. Skipped."
+        )
+        == cards
+    )
+
+
+def test_without_the_policy_an_import_brings_cards(world):
+    from tests.vault.imports.conftest import as_json, bitwarden_org_export, run_import
+
+    give_keys(world.org)
+    job = run_import(
+        world.alice, world.org, as_json(bitwarden_org_export()), collection=world.collection
+    )
+    assert job.counts.get("card", 0) >= 1 and not job.row_errors

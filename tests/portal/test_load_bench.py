@@ -3,6 +3,7 @@ prints every figure, and stops its server cleanly (no gunicorn left behind)."""
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,8 @@ PAGES = [
     "provider dashboard",
     "members page (5,000 members)",
 ]
+# The issue's floors, as shares of the ceiling: each of these lines ends with its verdict.
+FLOORED = {"item page": 10, "vault list": 10, "provider dashboard": 5}
 
 
 def _own_database(url: str) -> str:
@@ -56,6 +59,10 @@ def test_load_mode_prints_every_figure_and_stops_its_server():
         [line] = [line for line in lines if line.strip().startswith(f"load, {page}:")]
         assert re.search(r"[\d,.]+ req/s, median [\d,.]+ ms, p99 [\d,.]+ ms, errors 0;", line)
         assert "% of the ceiling" in line
+        if page in FLOORED:
+            assert re.search(rf"\(floor >= {FLOORED[page]}%: (ok|BELOW FLOOR)\)$", line), line
+    if not shutil.which("wrk"):  # the Python generator says what it costs
+        assert "Note: The Python load generator spent" in done.stdout
     # The load bench's gunicorn is the only one started with its access log thrown away.
     pattern = "gunicorn portal.wsgi --config gunicorn.conf.py --access-logfile /dev/null"
     leftover = subprocess.run(["pgrep", "-f", pattern], capture_output=True)

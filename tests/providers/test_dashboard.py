@@ -196,17 +196,28 @@ def _add_clients(provider, count, members_each=3):
         factories.PolicyFactory(org=org)
 
 
-# Session, user, provider, staff row, admin count (banner), totals, page count, the page's
-# ids, their figures. Pinned: it must not grow with clients or members.
+# Session, user, provider with the staff row, the clients due a recount of their pending
+# invitations (none), admin count (banner), page count, the
+# page's ids, their figures, the totals. Pinned: it must not grow with clients or members.
 DASHBOARD_QUERIES = 9
 
 
-@pytest.mark.parametrize("params", [{}, {"sort": "-last_activity"}, {"q": "org"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": "org"},
+        {"page": "2"},
+        *({"sort": f"-{key}"} for key in sorted(DASHBOARD_SORTS)),
+        {"sort": "pending_invitations", "page": "2"},
+    ],
+)
 def test_dashboard_queries_do_not_grow_with_clients_or_members(world, login, params):
+    """3 clients, then 30 (more than a page): the same queries, each sort and page 2."""
     client = login(world.provider_admin)
     _add_clients(world.provider, 2, members_each=1)
     small = _dashboard_queries(client, world.provider, **params)
-    _add_clients(world.provider, 40, members_each=5)
+    _add_clients(world.provider, 28, members_each=5)
     large = _dashboard_queries(client, world.provider, **params)
     assert small == large == DASHBOARD_QUERIES
 
@@ -301,3 +312,21 @@ def test_the_totals_say_distinct_things(world, login):
     assert "<dt>To confirm</dt><dd>1 " in content
     assert '<dt>Invitations</dt><dd>1 pending, <span class="warn">1 expired</span>' in content
     assert '<select id="sort"' not in content
+
+
+def test_a_link_that_runs_out_later_is_counted_expired_without_any_write(world, login):
+    """Pending invitations change with time alone: the dashboard recounts the clients
+    whose stored count was due to change before it reads them."""
+    from unittest import mock
+
+    member = factories.MembershipFactory(
+        org=world.org, user=None, email="soon@x.test", status=MemberStatus.INVITED
+    )
+    factories.InvitationFactory(membership=member, expires_at=timezone.now() + timedelta(hours=1))
+    client = login(world.provider_admin)
+    assert dashboard(client, world.provider).context["totals"].pending_invitations == 1
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() + timedelta(hours=2)):
+        response = dashboard(client, world.provider)
+    totals = response.context["totals"]
+    assert (totals.pending_invitations, totals.expired_invitations) == (0, 1)
+    assert row_for(response, "Alice Co").pending_invitations == 0

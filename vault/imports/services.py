@@ -20,12 +20,13 @@ from uuid import UUID
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from clients.models import Collection, Organization
 from clients.services.collections import CollectionError, clean_collection_name, collection_create
 from portal.access import Actor, Capability, resolve
+from portal.database_errors import database_shortage
 from portal.events import record_event, record_org_event
 from portal.models import EventType
 from vault.content import ContentError, with_ssh_fingerprint
@@ -41,6 +42,8 @@ from vault.models import (
     Item,
     OrgKey,
 )
+from vault.name_index import names_record
+from vault.tallies import tally_items_added
 
 from .bulk import rows_insert
 from .formats.base import REGISTRY, Format, ImportLimits, ImportRejected, ParsedItem, RowError
@@ -75,6 +78,7 @@ INTERRUPTED = (
     "The import was interrupted (the worker stopped) and nothing was imported. Upload the "
     "file again."
 )
+NOT_WRITTEN = "the items could not be written and nothing was imported"
 DAMAGED = (
     "The stored upload could not be read back (damaged, or a key it needs is missing); "
     "nothing was imported. Upload the file again."
@@ -114,7 +118,6 @@ def import_progress(job_id: UUID) -> dict:
 # --------------------------------------------------------------------------
 
 
-@transaction.atomic
 def import_job_create(
     *,
     actor: Actor | None,
@@ -134,7 +137,41 @@ def import_job_create(
     password-protected Bitwarden export here, in the request (a wrong password is said on
     the form at once); its plain JSON is then stored like any upload, and the password
     goes nowhere. `enqueue` False: the caller runs the job itself (the operator's command).
+
+    All in one transaction: a database that runs out of disk (or memory) while the chunks
+    are written rolls back the job and every chunk, and the upload is refused saying so.
     """
+    try:
+        with transaction.atomic():
+            return _job_create(
+                actor=actor,
+                org=org,
+                upload=upload,
+                format_key=format_key,
+                collection=collection,
+                file_password=file_password,
+                enqueue=enqueue,
+            )
+    except DatabaseError as error:
+        shortage = database_shortage(error)
+        if shortage is None:
+            raise
+        logger.error("import upload refused: %s", shortage.operator_line())
+        raise ImportRefused(
+            shortage.user_message("the file could not be stored and nothing was imported")
+        ) from None
+
+
+def _job_create(
+    *,
+    actor: Actor | None,
+    org: Organization,
+    upload,
+    format_key: str,
+    collection: Collection | None,
+    file_password: str,
+    enqueue: bool,
+) -> ImportJob:
     if actor is not None and (actor.org.pk != org.pk or not actor.can(Capability.IMPORT)):
         raise PermissionDenied
     limit = max_upload_bytes()
@@ -237,9 +274,14 @@ def import_job_run(*, job_id: UUID) -> ImportJob | None:
     except _GivenUp:
         logger.warning("Import %s was given up while it ran; its work was rolled back.", job.pk)
     except Exception as exc:
-        # Only the type: a message could quote something the file held.
-        logger.error("Import %s failed: %s.", job.pk, type(exc).__name__)
-        _fail(job.pk, GENERIC_FAILURE)
+        shortage = database_shortage(exc)
+        if shortage is not None:  # a full disk, no memory: the operator's to fix
+            logger.error("Import %s failed: %s.", job.pk, shortage.operator_line())
+            _fail(job.pk, shortage.user_message(NOT_WRITTEN))
+        else:
+            # Only the type: a message could quote something the file held.
+            logger.error("Import %s failed: %s.", job.pk, type(exc).__name__)
+            _fail(job.pk, GENERIC_FAILURE)
     finally:
         _end(job.pk)
     return ImportJob.objects.filter(pk=job.pk).first()
@@ -287,6 +329,7 @@ def _import(claimed: ImportJob) -> None:
         if (outcome.parsed + outcome.row_error_count) % BATCH_SIZE == 0:
             _report(job.pk, raw.bytes_read, writer.written, outcome.row_error_count)
     writer.flush()
+    writer.tally()
     _finish(job, fmt, actor, writer, outcome, data_key_row)
 
 
@@ -377,10 +420,15 @@ class _BatchWriter:
         self.data_key_row = data_key_row
         self.data_key = data_key
         self.collections = collections
+        from policies.selectors import item_types_refused
+
+        self.refused_types = item_types_refused(org=job.org)  # a policy removes them (cards)
         self.favorites_for = job.created_by if job.acting_provider_id is None else None
         self.items: list[tuple] = []  # in ITEM_FIELDS order
         self.links: list[tuple[UUID, UUID]] = []
         self.favorites: list[UUID] = []
+        self.names: list[tuple[UUID, bytes, str]] = []  # for the name index
+        self.per_collection: dict[UUID, int] = {}  # items written, for the tallies
         self.counts: dict[str, int] = {}
         self.written = 0
         self.now = timezone.now()
@@ -398,6 +446,12 @@ class _BatchWriter:
             return RowError(parsed.where or "an item", " ".join(exc.messages) + " Skipped.")
         except CollectionError as exc:
             return RowError(parsed.where or "an item", f"{exc} Skipped.")
+        refused_by = self.refused_types.get(content.type)
+        if refused_by is not None:
+            return RowError(
+                parsed.where or "an item",
+                f"Not imported: this organization's “{refused_by}” policy is on. Skipped.",
+            )
         item_id = uuid.uuid4()
         sealed = seal_item(content, org_id=self.job.org_id, item_id=item_id, data_key=self.data_key)
         self.items.append(
@@ -415,6 +469,7 @@ class _BatchWriter:
             )
         )
         self.links.extend((item_id, collection_id) for collection_id in collection_ids)
+        self.names.append((item_id, sealed.name_ciphertext, content.name))
         if parsed.favorite and self.favorites_for is not None:
             self.favorites.append(item_id)
         self.counts[content.type] = self.counts.get(content.type, 0) + 1
@@ -426,12 +481,28 @@ class _BatchWriter:
         rows_insert(Item, ITEM_FIELDS, self.items)
         self.written += len(self.items)
         rows_insert(Item.collections.through, ("item_id", "collection_id"), self.links)
+        for _item_id, collection_id in self.links:
+            self.per_collection[collection_id] = self.per_collection.get(collection_id, 0) + 1
         if self.favorites:
             Favorite.objects.bulk_create(
                 [Favorite(user=self.favorites_for, item_id=i) for i in self.favorites],
                 batch_size=BATCH_SIZE,
             )
-        self.items, self.links, self.favorites = [], [], []
+        # Under the import's own data key: the import stays write-only.
+        names_record(
+            org_id=self.job.org_id,
+            data_key_row=self.data_key_row,
+            data_key=self.data_key,
+            entries=self.names,
+        )
+        self.items, self.links, self.favorites, self.names = [], [], [], []
+
+    def tally(self) -> None:
+        """Count the items in the org's tallies: last, so that their rows stay locked (members'
+        writes in the org wait on them) only from here to the commit."""
+        tally_items_added(
+            org_id=self.job.org_id, per_collection=self.per_collection, total=self.written
+        )
 
 
 def _finish(job, fmt: Format, actor: Actor | None, writer: _BatchWriter, outcome, data_key_row):
