@@ -1,8 +1,11 @@
 """Policies that act on every request of a signed-in member.
 
-Both are decided at sign-in and kept in the session, so a request costs no query:
+Both are decided at sign-in and kept in the session, so most requests cost no query:
 - "enforce at login" (master password requirements): change the password first;
-- vault timeout (the session_used hook): an idle session locks or logs out.
+- vault timeout (the session_used hook): an idle session locks or logs out. Which
+  timeout binds a session is decided again at most every `BINDING_REFRESH` seconds
+  (two queries), so a policy switched on, changed or off, and a membership that
+  begins or ends, reach sessions already open within that time.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ LAST_SEEN_SESSION_KEY = "policy_last_seen"
 LOCKED_SESSION_KEY = "policy_session_locked"
 # The last-seen stamp is written at most this often, not on every request.
 LAST_SEEN_RESOLUTION = 30
+# When the session's binding timeout was last decided; decided again after this long.
+BINDING_CHECKED_SESSION_KEY = "policy_binding_checked"
+BINDING_REFRESH = 60
 
 _ALWAYS_OPEN = ("password_change", "password_change_done", "logout", "session_unlock")
 
@@ -35,20 +41,35 @@ def require_password_change(request, user) -> None:
 
 def note_sign_in(sender, request, user, **kwargs) -> None:
     """`user_logged_in` receiver: the vault timeout that binds this session, if any."""
+    if request is None or not hasattr(request, "session"):
+        return
+    request.session.pop(LOCKED_SESSION_KEY, None)
+    _bind(request.session, _binding_timeout(user), now=int(time.time()), fresh=True)
+
+
+def _binding_timeout(user) -> list | None:
+    """[minutes, action] of the vault timeout that binds `user` now, or None."""
     from .selectors import binding_settings
     from .types import policy_type_for
 
-    if request is None or not hasattr(request, "session"):
-        return
     timeout = None
     for key, settings in binding_settings(user=user).items():
         timeout = policy_type_for(key).session_timeout(settings=settings) or timeout
-    request.session.pop(LOCKED_SESSION_KEY, None)
+    return list(timeout) if timeout is not None else None
+
+
+def _bind(session, timeout: list | None, *, now: int, fresh: bool) -> None:
+    """Keep `timeout` in the session. A session newly bound (or just signed in) starts
+    its idle time now; one already bound keeps counting from its last request."""
+    session[BINDING_CHECKED_SESSION_KEY] = now
     if timeout is None:
-        request.session.pop(TIMEOUT_SESSION_KEY, None)
+        session.pop(TIMEOUT_SESSION_KEY, None)
+        session.pop(LOCKED_SESSION_KEY, None)
         return
-    request.session[TIMEOUT_SESSION_KEY] = list(timeout)
-    request.session[LAST_SEEN_SESSION_KEY] = int(time.time())
+    if fresh or TIMEOUT_SESSION_KEY not in session:
+        session[LAST_SEEN_SESSION_KEY] = now
+    if session.get(TIMEOUT_SESSION_KEY) != timeout:
+        session[TIMEOUT_SESSION_KEY] = timeout
 
 
 def session_unlocked(request) -> None:
@@ -63,12 +84,25 @@ class PolicyMiddleware:
 
     def __call__(self, request):
         session = request.session
+        self._refresh_binding(request)
         if PASSWORD_CHANGE_SESSION_KEY in session or TIMEOUT_SESSION_KEY in session:
             if request.user.is_authenticated:
                 answer = self._timeout(request) or self._password_change(request)
                 if answer is not None:
                     return answer
         return self.get_response(request)
+
+    def _refresh_binding(self, request) -> None:
+        """Decide again which vault timeout binds a signed-in session, once a minute."""
+        checked = request.session.get(BINDING_CHECKED_SESSION_KEY)
+        if checked is None and not request.session.session_key:
+            return  # no session yet: nobody is signed in, and nothing to ask
+        now = int(time.time())
+        if checked is not None and now - checked < BINDING_REFRESH:
+            return
+        if not request.user.is_authenticated:
+            return
+        _bind(request.session, _binding_timeout(request.user), now=now, fresh=False)
 
     def _timeout(self, request):
         timeout = request.session.get(TIMEOUT_SESSION_KEY)

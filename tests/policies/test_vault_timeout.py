@@ -5,6 +5,7 @@ import time
 import pytest
 from django.urls import reverse
 
+from clients.models import Membership
 from policies import middleware
 from policies.models import Policy, PolicyType
 from policies.types import REGISTRY
@@ -148,3 +149,62 @@ def test_several_orgs_bind_by_the_shortest_and_strictest():
 
 def test_the_unlock_page_sends_an_unlocked_session_home(world, login):
     assert login(world.bob).get(reverse("session_unlock"))["Location"] == reverse("home")
+
+
+def _goes_on(response) -> bool:
+    """The page answered (a member's org overview sends on to the vault), no lock or sign-in."""
+    return response.status_code == 200 or (
+        response.status_code == 302
+        and not response["Location"].startswith((reverse("session_unlock"), reverse("login")))
+    )
+
+
+def _minute_later(client):
+    """As if the session's binding was last decided over a minute ago."""
+    session = client.session
+    session[middleware.BINDING_CHECKED_SESSION_KEY] -= middleware.BINDING_REFRESH + 1
+    session.save()
+
+
+def test_a_policy_switched_on_reaches_a_session_already_open(world, client):
+    sign_in(client, world.bob)
+    assert middleware.TIMEOUT_SESSION_KEY not in client.session
+    policy_on(world.org, minutes=10, action="lock")
+    # Within the minute the session keeps what it was given at sign-in...
+    assert _goes_on(org_page(client, world))
+    assert middleware.TIMEOUT_SESSION_KEY not in client.session
+    # ...then the policy binds it, its idle time counted from then, not from sign-in.
+    _minute_later(client)
+    assert _goes_on(org_page(client, world))
+    assert client.session[middleware.TIMEOUT_SESSION_KEY] == [10, "lock"]
+    idle(client, 10)
+    _minute_later(client)
+    locked = org_page(client, world)
+    assert locked.status_code == 302 and locked["Location"].startswith(reverse("session_unlock"))
+
+
+def test_a_changed_or_removed_policy_reaches_a_session_already_open(world, client):
+    policy = policy_on(world.org, minutes=10, action="lock")
+    sign_in(client, world.bob)
+    policy.settings = {"minutes": 5, "action": "logout"}
+    policy.save()
+    _minute_later(client)
+    org_page(client, world)
+    assert client.session[middleware.TIMEOUT_SESSION_KEY] == [5, "logout"]
+    policy.enabled = False
+    policy.save()
+    idle(client, 5)
+    _minute_later(client)
+    # Off by now: the idle session goes on instead of being signed out.
+    assert _goes_on(org_page(client, world))
+    assert middleware.TIMEOUT_SESSION_KEY not in client.session
+
+
+def test_a_membership_ending_releases_the_session(world, client):
+    policy_on(world.org, minutes=10, action="lock")
+    sign_in(client, world.bob)
+    assert middleware.TIMEOUT_SESSION_KEY in client.session
+    Membership.objects.filter(org=world.org, user=world.bob).delete()
+    _minute_later(client)
+    client.get(reverse("home"))
+    assert middleware.TIMEOUT_SESSION_KEY not in client.session
