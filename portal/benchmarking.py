@@ -23,6 +23,7 @@ BENCH_MODULES = [
     "vault.bench",
     "vault.imports.bench",
     "policies.bench",
+    "portal.scale_bench",  # two providers of its own, timed against each other
     "portal.load_bench",  # it loads the pages the others seeded
     "portal.restore_bench",  # last: dumps and restores everything seeded
 ]
