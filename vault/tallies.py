@@ -43,13 +43,30 @@ def tally_change(*, org_id: UUID, collection_ids: Iterable[UUID], delta: int, or
         _bump(org_id, collection_id, delta)
 
 
-def tally_items_added(*, org_id: UUID, per_collection: dict[UUID, int], total: int) -> None:
-    """Items just written out of the trash (an import's batch): `per_collection` of them in
-    each collection, `total` in all."""
+def tally_items_added(
+    *,
+    org_id: UUID,
+    per_collection: dict[UUID, int],
+    total: int,
+    counted_before: dict[UUID, int] | None = None,
+) -> None:
+    """Items just written out of the trash (an import's): `per_collection` of them in
+    each collection, `total` in all. `counted_before` holds, for collections counted
+    before the items were written (0 for one the import created), the live items then:
+    a collection without a tally row starts from it instead of a count in SQL, which
+    right after a bulk write the planner misjudges (its statistics do not yet show the
+    rows, and a join over them can take minutes)."""
+    counted_before = counted_before or {}
     if total:
         _bump(org_id, None, total)
     for collection_id in sorted(per_collection):
-        _bump(org_id, collection_id, per_collection[collection_id])
+        delta = per_collection[collection_id]
+        _bump(org_id, collection_id, delta, before=counted_before.get(collection_id))
+
+
+def live_items_in(*, org_id: UUID, collection_id: UUID) -> int:
+    """The collection's items out of the trash, counted now (for `counted_before`)."""
+    return _counted(org_id, collection_id)
 
 
 def tally_items_moved_to(*, org_id: UUID, collection_id: UUID, item_ids: list[UUID]) -> None:
@@ -58,15 +75,14 @@ def tally_items_moved_to(*, org_id: UUID, collection_id: UUID, item_ids: list[UU
     tally_change(org_id=org_id, collection_ids=[collection_id], delta=live, org=False)
 
 
-def _bump(org_id: UUID, collection_id: UUID | None, delta: int) -> None:
+def _bump(org_id: UUID, collection_id: UUID | None, delta: int, before: int | None = None):
     rows = ItemTally.objects.filter(org_id=org_id, collection_id=collection_id)
     if rows.update(live=F("live") + delta):
         return
+    live = before + delta if before is not None else _counted(org_id, collection_id)
     try:
         with transaction.atomic():  # a savepoint: a concurrent first write may win the insert
-            ItemTally.objects.create(
-                org_id=org_id, collection_id=collection_id, live=_counted(org_id, collection_id)
-            )
+            ItemTally.objects.create(org_id=org_id, collection_id=collection_id, live=live)
     except IntegrityError:
         rows.update(live=F("live") + delta)  # the winner's count did not include this write
 

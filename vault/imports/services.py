@@ -43,7 +43,7 @@ from vault.models import (
     OrgKey,
 )
 from vault.name_index import names_record
-from vault.tallies import tally_items_added
+from vault.tallies import live_items_in, tally_items_added
 
 from .bulk import rows_insert
 from .formats.base import REGISTRY, Format, ImportLimits, ImportRejected, ParsedItem, RowError
@@ -372,15 +372,28 @@ def _format_for(job: ImportJob) -> Format:
     )
 
 
-def _collections_for(job: ImportJob) -> _CollectionNames | list[UUID]:
+def _collections_for(job: ImportJob) -> _CollectionNames | _ChosenCollection:
     if job.target == ImportTarget.COLLECTION:
         collection = Collection.objects.filter(org=job.org, pk=job.collection_id).first()
         if collection is None:
             raise ImportRejected(
                 "The chosen collection was deleted before the import ran; nothing was imported."
             )
-        return [collection.pk]
+        return _ChosenCollection(
+            [collection.pk],
+            counted_before={
+                collection.pk: live_items_in(org_id=job.org_id, collection_id=collection.pk)
+            },
+        )
     return _CollectionNames(job.org)
+
+
+class _ChosenCollection(list):
+    """The one collection the importer chose, with its live items before the import."""
+
+    def __init__(self, ids: list[UUID], *, counted_before: dict[UUID, int]):
+        super().__init__(ids)
+        self.counted_before = counted_before
 
 
 class _CollectionNames:
@@ -391,6 +404,8 @@ class _CollectionNames:
         self.ids: dict[str, UUID] = {}
         self.ids_by_names: dict[tuple[str, ...], list[UUID]] = {}
         self.created: list[str] = []
+        # Live items of each collection before the import wrote any (for the tallies).
+        self.counted_before: dict[UUID, int] = {}
 
     def ids_for(self, names: Iterable[str]) -> list[UUID]:
         names = tuple(names)
@@ -406,6 +421,11 @@ class _CollectionNames:
                 if existing is None:
                     existing = collection_create(org=self.org, name=name)
                     self.created.append(name)
+                    self.counted_before[existing.pk] = 0
+                else:
+                    self.counted_before[existing.pk] = live_items_in(
+                        org_id=self.org.pk, collection_id=existing.pk
+                    )
                 self.ids[name] = existing.pk
             ids.append(self.ids[name])
         self.ids_by_names[names] = list(dict.fromkeys(ids))
@@ -501,7 +521,10 @@ class _BatchWriter:
         """Count the items in the org's tallies: last, so that their rows stay locked (members'
         writes in the org wait on them) only from here to the commit."""
         tally_items_added(
-            org_id=self.job.org_id, per_collection=self.per_collection, total=self.written
+            org_id=self.job.org_id,
+            per_collection=self.per_collection,
+            total=self.written,
+            counted_before=self.collections.counted_before,
         )
 
 

@@ -51,6 +51,8 @@ class Command(BaseCommand):
         ]
         # Each timed request would print its log line (portal.logging_config) among the figures.
         logging.getLogger("portal.request").setLevel(logging.WARNING)
+        # So would the vault's note of each name index the rebuild figure rebuilds.
+        logging.getLogger("vault").setLevel(logging.WARNING)
         self.stdout.write("Creating a fresh benchmark database...")
         # Measured as production runs: DEBUG off, but plain HTTP from the test client.
         setup_test_environment(debug=False)
