@@ -66,9 +66,9 @@ def _vault_type_keys() -> list[str]:
 OWN_VAULT_POLICIES, GENERATOR_POLICIES = 1, 2
 
 
-def vault_policies_annotation(*, user=None):
+def vault_policies_annotation(*, user_id=None):
     """For the org query of vault pages: whether any policy that shapes the vault is on
-    (bit OWN_VAULT_POLICIES) and, for `user`, whether a password generator policy of any
+    (bit OWN_VAULT_POLICIES) and, for the user `user_id`, whether a password generator policy of any
     org they are a member of is (bit GENERATOR_POLICIES), so that orgs without either
     pay no query for `vault_rules`."""
     from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
@@ -76,9 +76,9 @@ def vault_policies_annotation(*, user=None):
     own = Exists(
         Policy.objects.filter(org=OuterRef("pk"), enabled=True, type__in=_vault_type_keys())
     )
-    if user is None:
+    if user_id is None:
         return Case(When(own, then=Value(OWN_VAULT_POLICIES)), default=Value(0))
-    generator = Exists(_generator_policies_of(user))
+    generator = Exists(_generator_policies_of(user_id))
     both = OWN_VAULT_POLICIES | GENERATOR_POLICIES
     return Case(
         When(own & generator, then=Value(both)),
@@ -89,13 +89,13 @@ def vault_policies_annotation(*, user=None):
     )
 
 
-def _generator_policies_of(user):
+def _generator_policies_of(user_id):
     from .models import PolicyType
 
     return Policy.objects.filter(
         enabled=True,
         type=PolicyType.PASSWORD_GENERATOR,
-        org__memberships__user_id=user.pk,
+        org__memberships__user_id=user_id,
         org__memberships__status__in=[MemberStatus.ACCEPTED, MemberStatus.CONFIRMED],
     )
 

@@ -37,6 +37,7 @@ from clients.models import (
 from providers.models import Provider, ProviderRole, ProviderUser, ProviderUserStatus
 
 from .events import record_provider_entry
+from .prepared import PreparedQuery
 from .two_step import PROVIDER_REQUIRES_TWO_STEP_MESSAGE, provider_two_step_missing
 
 
@@ -347,9 +348,13 @@ def orgs_with_ties(user) -> QuerySet[Organization]:
     per user). Only a service user limited to chosen clients costs a second query, for
     its list (an EXISTS in the first would cost every request more than it saves).
     """
-    membership = Q(memberships__user_id=user.pk, memberships__status=MemberStatus.CONFIRMED)
+    return _orgs_with_ties(user.pk)
+
+
+def _orgs_with_ties(user_id) -> QuerySet[Organization]:
+    membership = Q(memberships__user_id=user_id, memberships__status=MemberStatus.CONFIRMED)
     staff = Q(
-        provider__provider_users__user_id=user.pk,
+        provider__provider_users__user_id=user_id,
         provider__provider_users__status=ProviderUserStatus.CONFIRMED,
     )
     return Organization.objects.annotate(
@@ -461,10 +466,41 @@ def resolve_provider(user, provider: Provider) -> ProviderActor | None:
 
 def providers_with_staff_row(user) -> QuerySet[Provider]:
     """Providers with `user`'s confirmed staff row joined in: one query for `provider_view`."""
-    staff = Q(provider_users__user_id=user.pk, provider_users__status=ProviderUserStatus.CONFIRMED)
+    return _providers_with_staff_row(user.pk)
+
+
+def _providers_with_staff_row(user_id) -> QuerySet[Provider]:
+    staff = Q(provider_users__user_id=user_id, provider_users__status=ProviderUserStatus.CONFIRMED)
     return Provider.objects.annotate(
         actor_provider_user=FilteredRelation("provider_users", condition=staff)
     ).select_related("actor_provider_user")
+
+
+# The queries of the view decorators below, run on every page: prepared once per process
+# (portal/prepared.py), since building them cost several times what running them does.
+_ORG_WITH_TIES = PreparedQuery(
+    lambda user_id, org_id: _orgs_with_ties(user_id).filter(pk=org_id).order_by()[:1]
+)
+_PROVIDER_WITH_STAFF_ROW = PreparedQuery(
+    lambda user_id, provider_id: (
+        _providers_with_staff_row(user_id).filter(pk=provider_id).order_by()[:1]
+    )
+)
+
+
+def _vault_org_with_ties(user_id, org_id) -> QuerySet[Organization]:
+    from policies.selectors import vault_policies_annotation
+
+    rules_on = vault_policies_annotation(user_id=user_id)
+    return (
+        _orgs_with_ties(user_id)
+        .annotate(vault_policies_on=rules_on)
+        .filter(pk=org_id)
+        .order_by()[:1]
+    )
+
+
+_VAULT_ORG_WITH_TIES = PreparedQuery(_vault_org_with_ties)
 
 
 def _provider_actor(user, provider: Provider, provider_user) -> ProviderActor | None:
@@ -484,12 +520,11 @@ class OrgDisabled(PermissionDenied):
     """A related user reached a disabled org: nobody may use it until it is enabled."""
 
 
-def _fetch_or_404(queryset, pk):
-    # By primary key: no ORDER BY to build (`first()` would order by the model's ordering).
-    found = list(queryset.filter(pk=pk).order_by()[:1])
-    if not found:
+def _fetch_or_404(prepared: PreparedQuery, user, pk):
+    found = prepared.first(user.pk, pk)
+    if found is None:
         raise Http404
-    return found[0]
+    return found
 
 
 def org_view(capability: Capability) -> Callable:
@@ -502,7 +537,7 @@ def org_view(capability: Capability) -> Callable:
         @wraps(view)
         @login_required
         def wrapper(request: HttpRequest, org_id, *args, **kwargs) -> HttpResponse:
-            org = _fetch_or_404(orgs_with_ties(request.user), org_id)
+            org = _fetch_or_404(_ORG_WITH_TIES, request.user, org_id)
             actor = actor_from_ties(request.user, org, org)
             if actor is None:
                 raise Http404
@@ -537,7 +572,7 @@ def provider_view(capability: ProviderCapability) -> Callable:
         @wraps(view)
         @login_required
         def wrapper(request: HttpRequest, provider_id, *args, **kwargs) -> HttpResponse:
-            provider = _fetch_or_404(providers_with_staff_row(request.user), provider_id)
+            provider = _fetch_or_404(_PROVIDER_WITH_STAFF_ROW, request.user, provider_id)
             staff_row = getattr(provider, "actor_provider_user", None)
             actor = _provider_actor(request.user, provider, staff_row)
             if actor is None:
@@ -812,11 +847,7 @@ def vault_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, org_id, *args, **kwargs) -> HttpResponse:
-        from policies.selectors import vault_policies_annotation
-
-        rules_on = vault_policies_annotation(user=request.user)
-        orgs = orgs_with_ties(request.user).annotate(vault_policies_on=rules_on)
-        org = _fetch_or_404(orgs, org_id)
+        org = _fetch_or_404(_VAULT_ORG_WITH_TIES, request.user, org_id)
         actor = actor_from_ties(request.user, org, org)
         if actor is None or actor.vault_membership is None:
             raise Http404

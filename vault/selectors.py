@@ -32,6 +32,7 @@ from django.db.models import (
 from clients.models import Collection
 from portal.access import ItemGrant, VaultAccess
 from portal.pagination import PAGE_SIZE
+from portal.prepared import PreparedQuery, attach_prefetched
 
 from . import name_index, tallies
 from .content import ItemType
@@ -287,6 +288,29 @@ class ItemAccess:
     favorite: bool | None = None  # read only when asked for (the item page)
 
 
+def _item(org_id, item_id, *, keys: bool) -> QuerySet[Item]:
+    items = Item.objects.filter(org_id=org_id, pk=item_id)
+    if keys:  # the item's data key row and the org key row it is sealed to
+        sealed_to = Q(org__vault_keys__version=F("data_key__org_key_version"))
+        items = items.annotate(
+            sealed_to_org_key=FilteredRelation("org__vault_keys", condition=sealed_to)
+        ).select_related("data_key", "sealed_to_org_key")
+    return items.order_by()[:1]  # by primary key: no ORDER BY
+
+
+def _item_with_favorite(org_id, item_id, user_id, *, keys: bool) -> QuerySet[Item]:
+    mine = Favorite.objects.filter(user_id=user_id, item_id=OuterRef("pk"))
+    return _item(org_id, item_id, keys=keys).annotate(is_favorite=Exists(mine))
+
+
+# Every item page reads these: prepared once per process (portal/prepared.py).
+_ITEM = PreparedQuery(_item)
+_ITEM_WITH_FAVORITE = PreparedQuery(_item_with_favorite)
+_COLLECTIONS_OF_ITEM = PreparedQuery(
+    lambda item_id: Collection.objects.filter(items=item_id).order_by("name")
+)
+
+
 def item_access(
     *,
     access: VaultAccess,
@@ -301,21 +325,17 @@ def item_access(
     come in the same query and are handed to it, so that opening the item asks nothing
     more; `with_favorite` reads whether the actor marked it a favourite, in that query too.
     """
-    items = Item.objects.filter(org=access.org, pk=item_id)
-    if keychain is not None:
-        sealed_to = Q(org__vault_keys__version=F("data_key__org_key_version"))
-        items = items.annotate(
-            sealed_to_org_key=FilteredRelation("org__vault_keys", condition=sealed_to)
-        ).select_related("data_key", "sealed_to_org_key")
     if with_favorite:
-        mine = Favorite.objects.filter(user_id=access.actor.user.pk, item_id=OuterRef("pk"))
-        items = items.annotate(is_favorite=Exists(mine))
-    collections = Prefetch("collections", queryset=Collection.objects.order_by("name"))
-    found = list(items.prefetch_related(collections)[:1])  # by primary key: no ORDER BY
-    item = found[0] if found else None
+        found = _ITEM_WITH_FAVORITE.first(
+            access.org.pk, item_id, access.actor.user.pk, keys=keychain is not None
+        )
+    else:
+        found = _ITEM.first(access.org.pk, item_id, keys=keychain is not None)
+    item = found
     if item is None or item.type in access.hidden_item_types:
         return None
-    all_collections = list(item.collections.all())
+    all_collections = _COLLECTIONS_OF_ITEM.fetch(item.pk)
+    attach_prefetched(item, "collections", all_collections)
     grant = access.grant_item(
         org_id=item.org_id, item_id=item.pk, collection_ids=[c.pk for c in all_collections]
     )

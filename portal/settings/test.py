@@ -25,3 +25,6 @@ WHITENOISE_AUTOREFRESH = True  # no collectstatic needed in tests
 # Query counts pinned in tests must not depend on whether Redis is configured.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Each prepared query (portal/prepared.py) is also built and compiled with the real
+# arguments and compared with what it ran: a shape that depends on an argument fails.
+PREPARED_QUERIES_CHECKED = True
