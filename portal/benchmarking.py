@@ -62,7 +62,7 @@ class BenchContext:
 
     def logged_in_client(self, user) -> Client:
         browser = Client()
-        browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        browser.force_login(user, backend="portal.auth_backend.AccountBackend")
         return browser
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from .logging_config import correlation_id
 from .models import Event, EventType
+from .prepared import PreparedInsert
 
 # Set per request by `RequestContextMiddleware`, so services need not pass it.
 current_ip_address: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -31,7 +32,7 @@ def record_event(
     obj: models.Model | None = None,
     details: dict[str, Any] | None = None,
 ) -> Event:
-    return Event.objects.create(
+    event = Event(
         type=event_type,
         actor=user if user is not None and user.is_authenticated else None,
         acting_provider=acting_provider,
@@ -43,6 +44,12 @@ def record_event(
         details=details or {},
         request_id=correlation_id(),
     )
+    _EVENT_INSERT.insert(event)
+    return event
+
+
+# Every item view writes an event: its INSERT is compiled once per process.
+_EVENT_INSERT = PreparedInsert(Event)
 
 
 def record_org_event(event_type: EventType, *, actor, obj=None, details=None) -> Event:

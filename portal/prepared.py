@@ -39,6 +39,7 @@ from django.db.models.query import (
     ValuesListIterable,
     get_related_populators,
 )
+from django.db.models.sql import InsertQuery
 
 # Shapes kept per prepared query; past it the oldest is compiled again when next used.
 _MAX_SHAPES = 64
@@ -241,3 +242,55 @@ def attach_prefetched(obj: Model, name: str, objects: list) -> None:
     queryset._result_cache = list(objects)
     queryset._prefetch_done = True
     obj.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
+class PreparedInsert:
+    """`obj.save()` of a new row of `model` (no signals, no update), with its INSERT
+    compiled once per process: for the rows every page writes (the "item viewed" event).
+
+    The values go through each field's `pre_save` and `get_db_prep_save`, as in `save()`,
+    and the columns the database returns (the id) are set on `obj`.
+    """
+
+    def __init__(self, model: type[Model]):
+        self.model = model
+        meta = model._meta
+        self.fields = [f for f in meta.local_concrete_fields if not f.generated]
+        self.fields = [f for f in self.fields if f is not meta.auto_field]
+        self.returning = meta.db_returning_fields
+        self._compiled: dict[Hashable, tuple[str, Any]] = {}
+
+    def insert(self, obj: Model, *, using: str = "default") -> None:
+        if not obj._state.adding or obj.pk is not None:
+            raise ValueError("PreparedInsert writes new rows only.")
+        obj._prepare_related_fields_for_save(operation_name="save")  # as save() refuses
+        connection = connections[using]
+        key = (connection.alias, connection.vendor)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(obj, connection)
+        sql, returning_params = compiled
+        params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in self.fields]
+        params += list(returning_params)
+        if getattr(settings, "PREPARED_QUERIES_CHECKED", False):
+            if self._compile(obj, connection)[0] != sql:
+                raise PreparedQueryMismatch(f"The INSERT of {self.model.__name__} changed shape.")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if self.returning and connection.features.can_return_columns_from_insert:
+                values = connection.ops.fetch_returned_insert_columns(cursor, returning_params)
+            else:
+                table, column = self.model._meta.db_table, self.returning[0].column
+                values = [connection.ops.last_insert_id(cursor, table, column)]
+        for value, field in zip(values, self.returning, strict=False):
+            setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = using
+
+    def _compile(self, obj: Model, connection) -> tuple[str, Any]:
+        query = InsertQuery(self.model)
+        query.insert_values(self.fields, [obj])
+        compiler = query.get_compiler(connection=connection)
+        compiler.returning_fields = self.returning
+        ((sql, _params),) = compiler.as_sql()
+        return sql, compiler.returning_params

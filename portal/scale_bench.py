@@ -141,7 +141,7 @@ def _first_search(user, url: str) -> Prepare:
     def prepare() -> Callable[[], HttpResponse]:
         cache.clear()
         browser = Client()
-        browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        browser.force_login(user, backend="portal.auth_backend.AccountBackend")
         return lambda: browser.post(url, {"q": SEARCH_TERM})
 
     return prepare

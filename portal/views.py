@@ -222,7 +222,7 @@ def invitation_accept_view(request):
             )
         request.session.pop(INVITATION_SESSION_KEY, None)
         if not request.user.is_authenticated:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="portal.auth_backend.AccountBackend")
         if invitation.provider_user_id:
             messages.success(
                 request,
@@ -244,7 +244,7 @@ def _invitation_remedy(request, error, existing, invitation, form):
     if not request.user.is_authenticated:
         with transaction.atomic():
             user = _account_for_invitation(existing, invitation.email, form.cleaned_data)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="portal.auth_backend.AccountBackend")
     return redirect(error.remedy_url_name)
 
 

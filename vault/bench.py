@@ -213,7 +213,7 @@ def _time_search(
         if cold is not None:
             cache.clear()
             browser = Client()
-            browser.force_login(cold, backend="django.contrib.auth.backends.ModelBackend")
+            browser.force_login(cold, backend="portal.auth_backend.AccountBackend")
         if drop_index_of is not None:
             NameIndexSegment.objects.filter(org=drop_index_of).delete()
         started = time.perf_counter()

@@ -245,7 +245,7 @@ def test_confirm_writes_its_event(world):
 
 
 def test_revoke_ends_access_at_the_next_request_of_an_open_session(world, client):
-    client.force_login(world.bob, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(world.bob, backend="portal.auth_backend.AccountBackend")
     assert client.get(url("org_overview", world.org)).status_code == 302  # to his vault
     member_revoke(actor=actor_for(world.alice, world.org), membership=member(world, world.bob))
     assert client.get(url("org_overview", world.org)).status_code == 404  # same session

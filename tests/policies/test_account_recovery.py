@@ -103,7 +103,7 @@ def test_the_members_old_sessions_end(world, login, client):
     policy_on(world.org)
     bob = enrol(member(world, world.bob))
     bobs_browser = Client()
-    bobs_browser.force_login(world.bob, backend="django.contrib.auth.backends.ModelBackend")
+    bobs_browser.force_login(world.bob, backend="portal.auth_backend.AccountBackend")
     reset(login(world.alice), world.org, bob)
     assert bobs_browser.get(reverse("home")).status_code == 302  # to the login page
     assert "_auth_user_id" not in bobs_browser.session

@@ -559,7 +559,7 @@ def test_the_operators_admin_site_keeps_drift_true(world, client):
     baseline = make_baseline(world.provider, world.provider_admin, vault_timeout=True)
     baseline_apply(actor=provider_actor(world), baseline=baseline, clients=[world.org])
     operator = factories.UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(operator, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(operator, backend="portal.auth_backend.AccountBackend")
     row = policy(world.org, TIMEOUT)
     url = reverse("admin:policies_policy_delete", args=[row.pk])
     assert client.post(url, {"post": "yes"}).status_code == 302

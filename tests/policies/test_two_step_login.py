@@ -145,7 +145,7 @@ def test_the_accept_page_says_why_and_changes_nothing(world, client):
     invitation, membership = _invited(world.org, user.email)
     invitation.token_hash = "a" * 64
     invitation.save(update_fields=["token_hash"])
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="portal.auth_backend.AccountBackend")
     session = client.session
     session[INVITATION_SESSION_KEY] = invitation.token_hash
     session.save()

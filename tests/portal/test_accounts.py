@@ -96,7 +96,7 @@ def test_login_page_says_who_can_help_instead_of_email_reset(client):
 
 def test_password_change(client):
     user = UserFactory()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="portal.auth_backend.AccountBackend")
     response = client.post(
         reverse("password_change"),
         {
@@ -112,7 +112,7 @@ def test_password_change(client):
 
 def test_logout_needs_post(client):
     user = UserFactory()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="portal.auth_backend.AccountBackend")
     assert client.get(reverse("logout")).status_code == 405
     assert client.post(reverse("logout")).status_code == 302
     assert "_auth_user_id" not in client.session
@@ -135,7 +135,7 @@ def test_unknown_page_gets_the_portal_404(client):
 
 def test_admin_site_is_for_staff_only(client):
     user = UserFactory()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="portal.auth_backend.AccountBackend")
     assert client.get("/admin/").status_code == 302
     user.is_staff = user.is_superuser = True
     user.save()
@@ -149,7 +149,7 @@ def test_server_error_shows_the_portal_page_without_details(world, client, monke
 
     monkeypatch.setattr("clients.selectors.member_list", explode)
     client.raise_request_exception = False
-    client.force_login(world.alice, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(world.alice, backend="portal.auth_backend.AccountBackend")
     response = client.get(reverse("org_members", args=[world.org.pk]))
     assert response.status_code == 500
     assert b"Something went wrong" in response.content

@@ -11,8 +11,8 @@ from django.test import override_settings
 
 from clients.models import MemberStatus, Organization
 from portal.access import _orgs_with_ties
-from portal.models import User
-from portal.prepared import PreparedQuery, PreparedQueryMismatch
+from portal.models import Event, EventType, User
+from portal.prepared import PreparedInsert, PreparedQuery, PreparedQueryMismatch
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +127,45 @@ def test_prefetching_is_refused():
 
     with pytest.raises(TypeError, match="cannot prefetch"):
         query.fetch(uuid.uuid4())
+
+
+def test_prepared_insert_writes_the_row_save_would_write(django_assert_num_queries):
+    org = factories.OrganizationFactory()
+    user = factories.UserFactory()
+    event = Event(
+        type=EventType.ITEM_VIEWED,
+        actor=user,
+        org=org,
+        object_type="item",
+        object_id="42",
+        ip_address="192.0.2.7",
+        details={"field": "password", "n": [1, 2]},
+        request_id="r1",
+    )
+
+    with django_assert_num_queries(1):
+        PreparedInsert(Event).insert(event)
+
+    stored = Event.objects.get(pk=event.pk)
+    assert event._state.adding is False
+    assert (stored.type, stored.actor, stored.org, stored.ip_address) == (
+        EventType.ITEM_VIEWED,
+        user,
+        org,
+        "192.0.2.7",
+    )
+    assert stored.details == {"field": "password", "n": [1, 2]}
+    assert stored.occurred_at == event.occurred_at
+
+
+def test_prepared_insert_refuses_unsaved_related_rows_and_existing_rows():
+    unsaved = Organization(name="Not saved", id=None)
+    insert = PreparedInsert(Event)
+
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert.insert(Event(type=EventType.ITEM_VIEWED, org=unsaved))
+    event = Event(type=EventType.ITEM_VIEWED)
+    insert.insert(event)
+    with pytest.raises(ValueError, match="new rows only"):
+        insert.insert(event)
+    assert Event.objects.count() == 1

@@ -118,7 +118,7 @@ def test_the_lockout_page_says_how_long_in_words(client, settings):
 
 def test_the_event_log_records_the_client_address_not_the_proxys(client, behind_proxy):
     user = UserFactory(email="pat@example.test")
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="portal.auth_backend.AccountBackend")
     form = client.get(reverse("two_step"), **from_address(HOME)).context["form"]
     data = {"pending_key": form.signed_key, "token": code_for(TOTPDevice(key=form.key))}
     assert client.post(reverse("two_step"), data, **from_address(HOME)).status_code == 302

@@ -20,7 +20,7 @@ from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "portal.auth_backend.AccountBackend"
 
 
 def code_for(device: TOTPDevice, *, offset_steps: int = 0) -> str:

@@ -47,7 +47,7 @@ def test_createprovider_still_works_and_its_provider_has_a_dashboard(db, capsys,
     provider = Provider.objects.get(name="Acme IT")
     admin = provider.provider_users.get()
     assert admin.role == ProviderRole.ADMIN and admin.is_confirmed
-    client.force_login(admin.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(admin.user, backend="portal.auth_backend.AccountBackend")
     response = client.get(f"/providers/{provider.pk}/")
     assert response.status_code == 200 and b"No clients yet" in response.content
     call_command("provider_status", "Acme IT")

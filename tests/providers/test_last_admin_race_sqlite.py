@@ -49,7 +49,7 @@ outcomes = {}
 
 def remove(actor, target):
     client = Client(raise_request_exception=False)
-    client.force_login(actor.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(actor.user, backend="portal.auth_backend.AccountBackend")
     url = reverse("provider_user_remove", args=[provider.pk, target.pk])
     barrier.wait()
     try:

@@ -20,7 +20,7 @@ from .helpers import provider_actor, provider_url
 
 pytestmark = pytest.mark.django_db
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "portal.auth_backend.AccountBackend"
 ENROL = reverse("two_step")
 
 
