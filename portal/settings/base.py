@@ -110,6 +110,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
             ],
+            # `{% url %}` that keeps the addresses it built (portal/templatetags).
+            "builtins": ["portal.templatetags.remembered_urls"],
         },
     },
 ]
