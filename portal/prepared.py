@@ -22,6 +22,7 @@ queryset with the real arguments and fails loudly if its SQL or parameters diffe
 
 from __future__ import annotations
 
+import functools
 import inspect
 import threading
 import uuid
@@ -97,7 +98,7 @@ class PreparedQuery:
         ]
         if getattr(settings, "PREPARED_QUERIES_CHECKED", False):
             self._check(compiled, params, args, shape, using)
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         return _instances(compiled, rows, using)
@@ -185,6 +186,38 @@ class PreparedQuery:
                 f"{self.build.__qualname__} builds other SQL for {args!r}: its shape depends "
                 "on an argument."
             )
+
+
+def _cursor(connection):
+    """A cursor for SQL that never changes: on PostgreSQL one that prepares it on the
+    server, once per connection, so that PostgreSQL stops planning it afresh each time
+    (the actor's query took 0.6 ms to plan and 0.2 ms to run). Off with the setting
+    PREPARED_STATEMENTS (behind a pooler that shares server connections between
+    transactions, such as PgBouncer in transaction mode). Elsewhere Django's cursor."""
+    if connection.vendor != "postgresql" or not settings.PREPARED_STATEMENTS:
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        # Wrapped as Django wraps its cursors: errors, query logging and counts as usual.
+        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+
+
+@functools.cache
+def _preparing_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        """Binds parameters on the server and prepares each statement (psycopg keeps up
+        to `prepared_max` of them per connection)."""
+
+        def _maybe_prepare_gen(self, pgq, *, prepare=None, binary=None):
+            # psycopg does not keep the query of a prepared run, which Django's query log
+            # (and the suite's query counts) read back: keep it, as for any other run.
+            self._query = pgq
+            return super()._maybe_prepare_gen(pgq, prepare=True, binary=binary)
+
+    return PreparingCursor
 
 
 def _slot(param: Any, placeholders: list):

@@ -127,6 +127,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("transaction_mode", "IMMEDIATE")
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The queries every page runs are prepared on the PostgreSQL server, once per connection
+# (portal/prepared.py). Turn off behind a pooler that hands one server connection to
+# many clients between transactions (PgBouncer in transaction mode).
+PREPARED_STATEMENTS = env.bool("PREPARED_STATEMENTS", default=True)
+if PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # psycopg prepares only on a connection with a threshold; Django's own cursors bind
+    # on the client and are never prepared, whatever it is.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

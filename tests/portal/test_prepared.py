@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import connection
 from django.db.models import Count
 from django.test import override_settings
 
@@ -169,3 +170,26 @@ def test_prepared_insert_refuses_unsaved_related_rows_and_existing_rows():
     with pytest.raises(ValueError, match="new rows only"):
         insert.insert(event)
     assert Event.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared on PostgreSQL only")
+def test_on_postgresql_the_statement_is_prepared_once_and_still_counted(
+    django_assert_num_queries,
+):
+    org = factories.OrganizationFactory()
+    query = PreparedQuery(lambda org_id: Organization.objects.filter(pk=org_id))
+
+    def prepared_here() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall() if "clients_organization" in row[0]]
+
+    with django_assert_num_queries(2):
+        assert query.first(org.pk) == org
+        assert query.first(org.pk) == org
+    assert len(prepared_here()) == 1
+
+    with override_settings(PREPARED_STATEMENTS=False):
+        other = PreparedQuery(lambda org_id: Organization.objects.filter(pk=org_id).order_by())
+        assert other.first(org.pk) == org
+    assert len(prepared_here()) == 1
