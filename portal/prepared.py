@@ -8,16 +8,20 @@ Python to build and compile against 0.2 ms to run and read.
 A `PreparedQuery` builds its queryset once per process and shape, from placeholder
 arguments, keeps the SQL and the compiler's column map, and from then on only runs
 the SQL with the real arguments and makes the same model instances that the queryset
-would have made (select_related objects and annotations included). It goes through
-Django's cursor, so query counts in tests and the database's error handling see it as
-any other query.
+would have made (select_related objects and annotations included). On PostgreSQL the
+statement is also prepared on the server, once per connection (`_cursor`), so that it is
+no longer planned each time either. Its cursor is wrapped as Django wraps its own, so
+query counts in tests, the query log and the database's error handling see it as any
+other query.
 
 Arguments are values that never change the SQL's text: primary keys (UUIDs) and plain
 strings compared for equality, or lists of them (`pk__in`: one shape per length).
 Anything that changes the text (a flag that adds a join, a LIMIT) is a keyword `shape`
-value: each distinct shape is compiled once. With
-`PREPARED_QUERIES_CHECKED` on (the test suite), each run also builds and compiles the
-queryset with the real arguments and fails loudly if its SQL or parameters differ.
+value: each distinct shape is compiled once. With `PREPARED_QUERIES_CHECKED` on (the
+test suite), each run also builds and compiles the queryset with the real arguments and
+fails loudly if its SQL or parameters differ.
+
+`PreparedInsert` does the same for the INSERT of a new row (the "item viewed" event).
 """
 
 from __future__ import annotations
