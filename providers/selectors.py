@@ -9,7 +9,7 @@ costs the same number of queries with ten clients or ten thousand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 
 from django.contrib.auth import get_user_model
@@ -17,6 +17,8 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -29,6 +31,8 @@ from clients.models import MemberRole, MemberStatus, Organization, Plan, figure_
 from portal.access import Capability, ProviderActor, is_provider_admin_role, resolve
 from portal.events import in_date_range
 from portal.models import Event, Invitation
+from portal.pagination import PAGE_SIZE
+from portal.prepared import PreparedQuery
 
 from .models import Provider, ProviderRole, ProviderUser, ProviderUserStatus
 
@@ -46,14 +50,28 @@ def confirmed_admins(*, provider: Provider) -> QuerySet[ProviderUser]:
 
     Which roles are admin roles is the permission layer's decision, not this module's.
     """
-    admin_roles = [role for role in ProviderRole if is_provider_admin_role(role)]
+    return _confirmed_admins(provider.pk, _admin_roles())
+
+
+def _admin_roles() -> list[str]:
+    return [role for role in ProviderRole if is_provider_admin_role(role)]
+
+
+def _confirmed_admins(provider_id, admin_roles: list[str]) -> QuerySet[ProviderUser]:
     return ProviderUser.objects.filter(
-        provider=provider, role__in=admin_roles, status=ProviderUserStatus.CONFIRMED
+        provider=provider_id, role__in=admin_roles, status=ProviderUserStatus.CONFIRMED
     )
 
 
+# Every provider page counts them (the failover banner): prepared (portal/prepared.py).
+# The admin roles are an argument: the permission layer's answer, asked on each count.
+_CONFIRMED_ADMIN_COUNT = PreparedQuery(
+    lambda provider_id, admin_roles: _row_count(_confirmed_admins(provider_id, admin_roles))
+)
+
+
 def confirmed_admin_count(*, provider: Provider) -> int:
-    return confirmed_admins(provider=provider).count()
+    return _CONFIRMED_ADMIN_COUNT.first(provider.pk, _admin_roles())
 
 
 def provider_user_list(*, provider: Provider, search: str = "") -> QuerySet[ProviderUser]:
@@ -80,10 +98,7 @@ def provider_staff_users(*, provider: Provider):
 
 def provider_clients(*, provider: Provider) -> QuerySet[Organization]:
     """The provider's clients: its orgs without its internal team, which is not a client."""
-    clients = Organization.objects.filter(provider=provider)
-    if provider.internal_org_id:
-        clients = clients.exclude(pk=provider.internal_org_id)
-    return clients
+    return _clients_in_scope(provider.pk, _internal_org_ids(provider), [])
 
 
 def client_scope_for_actor(*, actor: ProviderActor) -> QuerySet[Organization]:
@@ -92,10 +107,37 @@ def client_scope_for_actor(*, actor: ProviderActor) -> QuerySet[Organization]:
     Every provider page that lists clients, counts them or shows their events starts
     here, so a client outside a service user's list is absent everywhere at once.
     """
-    clients = provider_clients(provider=actor.provider)
-    if not actor.reaches_all_clients:
-        clients = clients.filter(scoped_provider_users=actor.provider_user)
+    return _clients_in_scope(*_scope_of(actor))
+
+
+def _internal_org_ids(provider: Provider) -> list:
+    return [provider.internal_org_id] if provider.internal_org_id else []
+
+
+def _scope_of(actor: ProviderActor) -> tuple:
+    """The arguments of `_clients_in_scope` for the actor: ids only, so that the
+    dashboard's queries can be prepared (portal/prepared.py) from them."""
+    chosen_by = [] if actor.reaches_all_clients else [actor.provider_user.pk]
+    return actor.provider.pk, _internal_org_ids(actor.provider), chosen_by
+
+
+def _clients_in_scope(provider_id, internal_org: list, chosen_by: list) -> QuerySet[Organization]:
+    """The provider's orgs but its internal team (`internal_org`: [] or [its id]); of
+    those, a service user's list (`chosen_by`: [] or [the service user's staff row id]).
+    Lists, so that a prepared query has one shape for each case (one per list length)."""
+    clients = Organization.objects.filter(provider=provider_id)
+    if internal_org:
+        clients = clients.exclude(pk=internal_org[0])
+    if chosen_by:
+        clients = clients.filter(scoped_provider_users=chosen_by[0])
     return clients
+
+
+def _row_count(rows: QuerySet) -> QuerySet:
+    """`rows.count()` as a query that returns rows, so that it can be prepared: one
+    COUNT over `rows`, with no GROUP BY (Django sees no aggregate)."""
+    counted = Func(F("pk"), function="COUNT", output_field=IntegerField())
+    return rows.order_by().annotate(rows_counted=counted).values_list("rows_counted", flat=True)
 
 
 # The dashboard's columns stored per client (`clients.ClientFigures`, kept by database
@@ -143,10 +185,15 @@ def clean_sort(sort: str | None) -> str:
     return sort if sort and sort.lstrip("-") in DASHBOARD_SORTS else DEFAULT_SORT
 
 
+def _sorts_by_figure(sort: str) -> bool:
+    key = sort.lstrip("-")
+    return key in STORED_FIGURES or key == "last_activity"
+
+
 def _ordering(sort: str) -> tuple:
     key = sort.lstrip("-")
     descending = sort.startswith("-")
-    if key in STORED_FIGURES or key == "last_activity":
+    if _sorts_by_figure(sort):
         # In the order of an index on (provider, figure, name, org): a page reads 25 of
         # its entries.
         stored = _STORED_AS.get(key, key)
@@ -154,6 +201,18 @@ def _ordering(sort: str) -> tuple:
         return (*order, "figures__name", "figures__org_id")
     order = F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True)
     return (order, "name", "pk")
+
+
+def _figures_joined(clients: QuerySet[Organization], provider_id) -> QuerySet[Organization]:
+    # The same rows (each client's figures row copies its provider), named so that
+    # Postgres walks the figure's index on (provider, figure, name) in order.
+    return clients.filter(figures__provider=provider_id)
+
+
+def _in_order(clients: QuerySet[Organization], provider_id, sort: str) -> QuerySet[Organization]:
+    if _sorts_by_figure(sort):
+        clients = _figures_joined(clients, provider_id)
+    return clients.order_by(*_ordering(sort))
 
 
 def client_list_for_actor(
@@ -169,13 +228,67 @@ def client_list_for_actor(
     clients = client_scope_for_actor(actor=actor)
     if search:
         clients = clients.filter(name__icontains=search.strip())
-    sort = clean_sort(sort)
-    key = sort.lstrip("-")
-    if key in STORED_FIGURES or key == "last_activity":
-        # The same rows (each client's figures row copies its provider), named so that
-        # Postgres walks the figure's index on (provider, figure, name) in order.
-        clients = clients.filter(figures__provider=actor.provider)
-    return clients.order_by(*_ordering(sort))
+    return _in_order(clients, actor.provider.pk, clean_sort(sort))
+
+
+def _unsearched_client_list(provider_id, internal_org, chosen_by, *, sort: str):
+    return _in_order(_clients_in_scope(provider_id, internal_org, chosen_by), provider_id, sort)
+
+
+def _client_count(provider_id, internal_org, chosen_by, *, figures_joined: bool) -> QuerySet:
+    """The count of `_unsearched_client_list`: the same for every sort but for the join
+    of a figure sort."""
+    clients = _clients_in_scope(provider_id, internal_org, chosen_by)
+    return _row_count(_figures_joined(clients, provider_id) if figures_joined else clients)
+
+
+def _client_page_ids(provider_id, internal_org, chosen_by, *, sort: str, offset: int):
+    clients = _unsearched_client_list(provider_id, internal_org, chosen_by, sort=sort)
+    return clients.values_list("pk", flat=True)[offset : offset + PAGE_SIZE]
+
+
+# The dashboard's list, prepared (portal/prepared.py): building its queries cost several
+# times what running them does. Shapes: a count per scope and join, a page of ids per
+# scope, sort and page, for the first pages only (deeper ones and searches use the ORM).
+_CLIENT_COUNT = PreparedQuery(_client_count)
+_CLIENT_PAGE_IDS = PreparedQuery(_client_page_ids)
+_PREPARED_PAGES = 2
+
+
+class ClientIds:
+    """The ids of `client_list_for_actor`, for `paginate` (a sliceable with a `count()`).
+
+    Unsearched, the count and the first pages are prepared queries; with a search (a
+    pattern is no plain parameter) or deeper, they are the ORM's queryset's.
+    """
+
+    def __init__(self, *, actor: ProviderActor, search: str = "", sort: str = DEFAULT_SORT):
+        self._actor, self._search, self._sort = actor, search, clean_sort(sort)
+        self._scope = _scope_of(actor)
+
+    def _queryset(self) -> QuerySet[Organization]:
+        return client_list_for_actor(actor=self._actor, search=self._search, sort=self._sort)
+
+    def count(self) -> int:
+        if self._search:
+            return self._queryset().count()
+        return _CLIENT_COUNT.first(*self._scope, figures_joined=_sorts_by_figure(self._sort))
+
+    def __getitem__(self, rows: slice) -> list:
+        start, stop = rows.start or 0, rows.stop
+        if stop <= start:  # no client: no query, as for an empty slice of a queryset
+            return []
+        if self._search or start >= _PREPARED_PAGES * PAGE_SIZE or stop - start > PAGE_SIZE:
+            return list(self._queryset()[rows].values_list("pk", flat=True))
+        # A full page's LIMIT whatever the count (one shape per page): the last is shorter.
+        return _CLIENT_PAGE_IDS.fetch(*self._scope, sort=self._sort, offset=start)[: stop - start]
+
+
+def client_ids_for_actor(
+    *, actor: ProviderActor, search: str = "", sort: str = DEFAULT_SORT
+) -> ClientIds:
+    """`client_list_for_actor`'s ids, to paginate, then `client_rows_with_counts`."""
+    return ClientIds(actor=actor, search=search, sort=sort)
 
 
 def _page_columns() -> dict:
@@ -188,17 +301,26 @@ def _page_columns() -> dict:
     }
 
 
-def client_rows_with_counts(page_rows: QuerySet[Organization]) -> list[Organization]:
-    """One page of `client_list_for_actor` with every dashboard figure, in its order.
+def _client_rows(ids: list) -> QuerySet[Organization]:
+    rows = Organization.objects.filter(pk__in=ids).annotate(**_page_columns())
+    return rows.select_related("baseline_assignment__baseline")  # the baseline column
+
+
+_CLIENT_ROWS = PreparedQuery(_client_rows)  # one shape per page length
+
+
+def client_rows_with_counts(page_rows: QuerySet[Organization] | list) -> list[Organization]:
+    """One page of `client_list_for_actor` (its ids, or the queryset) with every
+    dashboard figure, in its order.
 
     Two queries: the page's ids, then the figures of those ids. (Filtering on the page
     as a subquery and sorting again made Postgres compute the sort column for every
     client a second time.)
     """
-    ids = list(page_rows.values_list("pk", flat=True))
-    rows = Organization.objects.filter(pk__in=ids).annotate(**_page_columns())
-    rows = rows.select_related("baseline_assignment__baseline")  # the baseline column
-    by_id = {row.pk: row for row in rows}
+    if isinstance(page_rows, QuerySet):
+        page_rows = page_rows.values_list("pk", flat=True)
+    ids = list(page_rows)
+    by_id = {row.pk: row for row in _CLIENT_ROWS.fetch(ids)}
     return [by_id[pk] for pk in ids]
 
 
@@ -219,22 +341,40 @@ class ClientTotals:
         return max(self.invited - self.pending_invitations, 0)
 
 
+_TOTALS = tuple(field.name for field in fields(ClientTotals))
+
+
+def _totals(provider_id, internal_org, chosen_by) -> QuerySet:
+    """One row: the fields of `ClientTotals`, summed over the clients in scope. Plain SQL
+    functions rather than aggregates, so that it is a query of rows to prepare (with no
+    GROUP BY, the same single row as `aggregate()`)."""
+
+    def total(function: str, column: str) -> Func:
+        return Func(F(column), function=function, output_field=IntegerField())
+
+    stored = ("seats_used", "invited", "accepted", "confirmed", "pending_invitations")
+    sums = {
+        "clients": total("COUNT", "pk"),
+        "seats": total("SUM", "seats"),
+        **{name: total("SUM", f"figures__{_STORED_AS.get(name, name)}") for name in stored},
+        "without_two_step": total("SUM", "figures__without_two_step"),
+    }  # the fields of ClientTotals
+    clients = _clients_in_scope(provider_id, internal_org, chosen_by).order_by()
+    clients = clients.annotate(**{f"total_{name}": value for name, value in sums.items()})
+    return clients.values_list(*(f"total_{name}" for name in _TOTALS))
+
+
+_CLIENT_TOTALS = PreparedQuery(_totals)
+
+
 def client_totals_for_actor(*, actor: ProviderActor) -> ClientTotals:
     """The dashboard's totals over every client the actor reaches, in one query.
 
     Sums of the clients' stored figures: one row per client, however many members,
     devices or invitations each has.
     """
-    clients = client_scope_for_actor(actor=actor)
-    stored = ("seats_used", "invited", "accepted", "confirmed", "pending_invitations")
-    sums = {
-        "clients": Count("pk"),
-        "seats": Sum("seats"),
-        **{name: Sum(f"figures__{_STORED_AS.get(name, name)}") for name in stored},
-        "without_two_step": Sum("figures__without_two_step"),
-    }  # the fields of ClientTotals
-    row = clients.order_by().aggregate(**sums)
-    return ClientTotals(**{name: row[name] or 0 for name in sums})
+    (row,) = _CLIENT_TOTALS.fetch(*_scope_of(actor))
+    return ClientTotals(**{name: value or 0 for name, value in zip(_TOTALS, row, strict=True)})
 
 
 def has_confirmed_owner(*, org: Organization) -> bool:

@@ -1,0 +1,119 @@
+"""The dashboard's prepared queries (portal/prepared.py) find what the ORM's querysets
+find, for every scope, sort and page, and its rows show what the template filters would."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.db.models import Count, Sum
+from django.template.defaultfilters import date
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.pagination import PAGE_SIZE
+from providers import selectors
+from tests import factories
+
+from .helpers import provider_actor, provider_url
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clients(world):
+    """More clients than the prepared pages hold, with figures that differ, an internal
+    team, and a service user limited to some of them."""
+    made = [world.org]
+    for n in range(selectors._PREPARED_PAGES * PAGE_SIZE + 7):
+        org = factories.OrganizationFactory(
+            name=f"Client {n % 9} {n:03d}", seats=1 + n % 4, provider=world.provider
+        )
+        for _ in range(n % 3):
+            factories.MembershipFactory(org=org)
+        if n % 5:
+            factories.EventFactory(org=org, occurred_at=timezone.now() - timedelta(hours=n))
+        made.append(org)
+    world.provider.internal_org = factories.OrganizationFactory(provider=world.provider)
+    world.provider.save()
+    service = world.provider.provider_users.get(user=world.service_user)
+    service.access_all_clients = False
+    service.save()
+    service.client_scope.add(*made[::3])
+    return made
+
+
+def _actors(world):
+    return [
+        provider_actor(world.provider_admin, world.provider),
+        provider_actor(world.service_user, world.provider),  # limited to a list
+    ]
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "plan", "-seats", "confirmed", "-last_activity"])
+def test_the_prepared_list_counts_and_pages_as_the_queryset(world, clients, sort):
+    for actor in _actors(world):
+        expected = list(
+            selectors.client_list_for_actor(actor=actor, sort=sort).values_list("pk", flat=True)
+        )
+        ids = selectors.client_ids_for_actor(actor=actor, sort=sort)
+        assert ids.count() == len(expected)
+        for start in range(0, len(expected) + PAGE_SIZE, PAGE_SIZE):  # prepared, then ORM
+            stop = min(start + PAGE_SIZE, len(expected))
+            assert ids[start:stop] == expected[start:stop], (actor, sort, start)
+
+
+def test_a_searched_list_is_the_querysets(world, clients):
+    actor = provider_actor(world.provider_admin, world.provider)
+    ids = selectors.client_ids_for_actor(actor=actor, search="client 3", sort="-seats")
+    expected = selectors.client_list_for_actor(actor=actor, search="client 3", sort="-seats")
+    assert ids.count() == expected.count() > 0
+    assert ids[0:PAGE_SIZE] == list(expected[0:PAGE_SIZE].values_list("pk", flat=True))
+
+
+def test_the_prepared_totals_are_the_aggregates(world, clients):
+    for actor in _actors(world):
+        scope = selectors.client_scope_for_actor(actor=actor).order_by()
+        expected = scope.aggregate(
+            clients=Count("pk"),
+            seats=Sum("seats"),
+            seats_used=Sum("figures__seats_used"),
+            invited=Sum("figures__invited"),
+            accepted=Sum("figures__accepted"),
+            confirmed=Sum("figures__confirmed"),
+            pending_invitations=Sum("figures__invitations_pending"),
+            without_two_step=Sum("figures__without_two_step"),
+        )
+        totals = selectors.client_totals_for_actor(actor=actor)
+        assert totals == selectors.ClientTotals(**{k: v or 0 for k, v in expected.items()})
+        assert totals.clients == scope.count() > 0
+
+
+def test_totals_of_no_client_are_zeros(world):
+    service = world.provider.provider_users.get(user=world.service_user)
+    service.access_all_clients = False
+    service.save()
+    actor = provider_actor(world.service_user, world.provider)
+    assert selectors.client_totals_for_actor(actor=actor) == selectors.ClientTotals(
+        0, 0, 0, 0, 0, 0, 0, 0
+    )
+    ids = selectors.client_ids_for_actor(actor=actor)
+    assert ids.count() == 0 and ids[0:0] == []
+
+
+def test_rows_show_the_links_and_times_the_template_tags_would(world, login, clients):
+    response = login(world.provider_admin).get(provider_url("provider_dashboard", world.provider))
+    content = response.content.decode()
+    rows = response.context["page"].object_list
+    assert len(rows) == PAGE_SIZE
+    for client in rows:
+        overview = reverse("org_overview", args=[client.pk])
+        edit = reverse("provider_client_edit", args=[world.provider.pk, client.pk])
+        assert f'<a href="{overview}">{client.name}</a>' in content
+        assert f'<a href="{edit}" aria-label="Edit {client.name}">Edit</a>' in content
+        if client.last_activity:
+            assert (
+                f'<time datetime="{date(client.last_activity, "c")}" '
+                f'title="{date(client.last_activity, "Y-m-d H:i")}">'
+                f"{naturaltime(client.last_activity)}</time>"
+            ) in content
+    assert {client.last_activity is None for client in rows} == {True, False}
