@@ -3,7 +3,6 @@ one service, redirect. Refusals are `ProviderError`s whose message the page show
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlencode
@@ -35,6 +34,7 @@ from portal.access import (
 from portal.context_processors import DISMISSED_BANNERS_SESSION_KEY
 from portal.csv import csv_response
 from portal.pagination import paginate, search_term
+from portal.row_links import url_for_each
 
 from . import selectors, services
 from .forms import (
@@ -151,21 +151,13 @@ def dashboard(request: HttpRequest, *, actor, provider) -> HttpResponse:
     return render(request, "providers/dashboard.html", context)
 
 
-def _url_of_each(name: str, *args) -> Callable[[object], str]:
-    """`reverse(name, args=[*args, pk])` for many pks, reversed once: the URL of a
-    placeholder id, with each pk in its place (ids need no quoting)."""
-    placeholder = str(uuid.uuid4())
-    url = reverse(name, args=[*args, placeholder])
-    return lambda pk: url.replace(placeholder, str(pk))
-
-
 def _dashboard_rows(provider: Provider, clients: list[Organization]) -> list[Organization]:
     """The clients of a dashboard page, each with what its row shows beyond its columns:
     its links, and its last activity as the time element writes it (as the `date` and
     `naturaltime` filters would). Done here, once per row: as template tags and filters,
     they were most of the page's rendering time."""
-    overview_url = _url_of_each("org_overview")
-    edit_url = _url_of_each("provider_client_edit", provider.pk)
+    overview_url = url_for_each("org_overview")
+    edit_url = url_for_each("provider_client_edit", provider.pk)
     for client in clients:
         client.overview_url = overview_url(client.pk)
         client.edit_url = edit_url(client.pk)

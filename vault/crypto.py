@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 
 from portal.access import ItemGrant, VaultAccess
+from portal.prepared import PreparedQuery
 
 from .content import ContentError, ItemContent
 from .keyring import configured_keyring
@@ -77,6 +79,20 @@ class OrgKeyMissing(ItemUnreadable):
         super().__init__("org key (missing)", org_id=org_id, data_key_id=data_key_id)
 
 
+def _org_key(org_id, *, version: int) -> QuerySet[OrgKey]:
+    return OrgKey.objects.filter(org_id=org_id, version=version).order_by("pk")[:1]
+
+
+def _data_keys(org_id, data_key_ids) -> QuerySet[DataKey]:
+    return DataKey.objects.filter(org_id=org_id, pk__in=data_key_ids)
+
+
+# Every page that opens an item or a name reads its keys: prepared once per process
+# (portal/prepared.py). Each key version is a shape; an org has a few.
+_ORG_KEY = PreparedQuery(_org_key)
+_DATA_KEYS = PreparedQuery(_data_keys)
+
+
 class KeyChain:
     """One org's keys, opened at most once each while a request or command runs."""
 
@@ -113,7 +129,7 @@ class KeyChain:
         if version not in self._private_keys:
             row = self._org_key_rows.pop(version, None)
             if row is None:
-                row = OrgKey.objects.filter(org_id=self.org_id, version=version).first()
+                row = _ORG_KEY.first(self.org_id, version=version)
             if row is None:
                 raise OrgKeyMissing(org_id=self.org_id)
             self._private_keys[version] = unwrap_org_key(row, keyring=self.keyring)
@@ -126,7 +142,7 @@ class KeyChain:
             return
         adopted = [self._data_key_rows.pop(pk) for pk in missing & self._data_key_rows.keys()]
         missing -= {row.pk for row in adopted}
-        rows = DataKey.objects.filter(org_id=self.org_id, pk__in=missing) if missing else []
+        rows = _DATA_KEYS.fetch(self.org_id, list(missing)) if missing else []
         for row in [*adopted, *rows]:
             try:
                 self._data_keys[row.pk] = self._open(row)

@@ -10,7 +10,6 @@ matching items the actor reaches, and pages them.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -23,16 +22,18 @@ from django.db.models import (
     F,
     FilteredRelation,
     Func,
+    IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
 )
+from django.utils.timezone import get_current_timezone
 
 from clients.models import Collection
 from portal.access import ItemGrant, VaultAccess
 from portal.pagination import PAGE_SIZE
 from portal.prepared import PreparedQuery, attach_prefetched
+from portal.row_links import url_for_each
 
 from . import name_index, tallies
 from .content import ItemType
@@ -58,6 +59,8 @@ class ItemRow:
     level: str
     favorite: bool
     collections: list[Collection]
+    url: str  # the item's page
+    updated: str  # when it last changed, in the current time zone, for the list's column
 
     @property
     def type_label(self) -> str:
@@ -78,12 +81,45 @@ class ItemListPage:
         return sorted({1, number - 1, number, number + 1, last} & set(range(1, last + 1)))
 
 
-def visible_collections(access: VaultAccess) -> QuerySet[Collection]:
-    """The org's collections that reach the actor (all of them for "access all items")."""
-    collections = Collection.objects.filter(org=access.org)
-    if not access.reaches_all_items:
-        collections = collections.filter(pk__in=list(access.collection_levels))
+# The list's queries run on every page of the vault: prepared once per process and shape
+# (portal/prepared.py). Their arguments are ids and strings, or lists of them; an optional
+# filter is a list holding its value or nothing, so that its length makes the shape.
+
+
+def _reachable(org_id, collection_ids, hidden_types, *, all_items: bool) -> QuerySet[Item]:
+    """The org's items in these collections (all of them with `all_items`), less the item
+    types a policy hides (none when `hidden_types` is empty)."""
+    items = Item.objects.filter(org_id=org_id)
+    if hidden_types:  # removed by a policy (e.g. cards)
+        items = items.exclude(type__in=hidden_types)
+    if not all_items:
+        through = Item.collections.through.objects.filter(collection_id__in=collection_ids)
+        items = items.filter(pk__in=through.values("item_id"))
+    return items
+
+
+def _collections_of_org(org_id, collection_ids, *, all_of_them: bool) -> QuerySet[Collection]:
+    collections = Collection.objects.filter(org_id=org_id)
+    if not all_of_them:
+        collections = collections.filter(pk__in=collection_ids)
     return collections.order_by("name", "pk")
+
+
+_VISIBLE_COLLECTIONS = PreparedQuery(_collections_of_org)
+
+
+def _reach(access: VaultAccess) -> tuple[list[UUID], list[str], bool]:
+    """The access as arguments: its collections (none listed when it reaches every item),
+    the hidden item types, and whether it reaches every item."""
+    if access.reaches_all_items:
+        return [], sorted(access.hidden_item_types), True
+    return list(access.collection_levels), sorted(access.hidden_item_types), False
+
+
+def visible_collections(access: VaultAccess) -> list[Collection]:
+    """The org's collections that reach the actor (all of them for "access all items")."""
+    collection_ids, _hidden_types, all_of_them = _reach(access)
+    return _VISIBLE_COLLECTIONS.fetch(access.org.pk, collection_ids, all_of_them=all_of_them)
 
 
 def editable_collections(access: VaultAccess) -> list[Collection]:
@@ -91,44 +127,127 @@ def editable_collections(access: VaultAccess) -> list[Collection]:
 
 
 def items_reachable(access: VaultAccess) -> QuerySet[Item]:
-    items = Item.objects.filter(org=access.org)
-    if access.hidden_item_types:  # removed by a policy (e.g. cards)
-        items = items.exclude(type__in=access.hidden_item_types)
-    if not access.reaches_all_items:
-        through = Item.collections.through.objects.filter(
-            collection_id__in=list(access.collection_levels)
-        )
-        items = items.filter(pk__in=through.values("item_id"))
-    return items
+    collection_ids, hidden_types, all_items = _reach(access)
+    return _reachable(access.org.pk, collection_ids, hidden_types, all_items=all_items)
 
 
-def _filtered(access: VaultAccess, item_filter: ItemFilter) -> QuerySet[Item]:
-    items = items_reachable(access).filter(deleted_at__isnull=not item_filter.trash)
-    if item_filter.collection_id is not None:
-        items = items.filter(collections__pk=item_filter.collection_id)
-    if item_filter.item_type:
-        items = items.filter(type=item_filter.item_type)
-    if item_filter.favorites:
-        favorites = Favorite.objects.filter(user=access.actor.user).values("item_id")
+def _listed(
+    org_id, collection_ids, hidden_types, in_collection, of_type, favorite_of, *, all_items, trash
+) -> QuerySet[Item]:
+    """What the list shows, unordered. `in_collection`, `of_type` and `favorite_of` (a
+    user, whose favourites only are listed) each hold the one value to filter on, or none."""
+    items = _reachable(org_id, collection_ids, hidden_types, all_items=all_items)
+    items = items.filter(deleted_at__isnull=not trash)
+    if in_collection:
+        items = items.filter(collections__pk__in=in_collection)
+    if of_type:
+        items = items.filter(type__in=of_type)
+    if favorite_of:
+        favorites = Favorite.objects.filter(user_id__in=favorite_of).values("item_id")
         items = items.filter(pk__in=favorites)
     return items
 
 
+def _listed_page(
+    user_id,
+    org_id,
+    collection_ids,
+    hidden_types,
+    in_collection,
+    of_type,
+    favorite_of,
+    *,
+    start: int,
+    **shape,
+) -> QuerySet[Item]:
+    """A page of the list, newest change first, without the (large, unneeded) bodies, each
+    item with whether the user marked it a favourite."""
+    listed = (org_id, collection_ids, hidden_types, in_collection, of_type, favorite_of)
+    mine = Favorite.objects.filter(user_id=user_id, item_id=OuterRef("pk"))
+    items = _listed(*listed, **shape).defer("data_ciphertext").annotate(is_favorite=Exists(mine))
+    return items.order_by("-updated_at", "pk")[start : start + PAGE_SIZE]
+
+
+def _listed_count(
+    org_id, collection_ids, hidden_types, in_collection, of_type, favorite_of, **shape
+) -> QuerySet[Item]:
+    listed = (org_id, collection_ids, hidden_types, in_collection, of_type, favorite_of)
+    return _listed(*listed, **shape).order_by().values_list(_ROW_COUNT, flat=True)
+
+
+# COUNT(*) as a plain value, so that the count is a query like the others: `Count()`
+# would make it group by the item.
+_ROW_COUNT = Func(template="COUNT(*)", output_field=IntegerField())
+
+_LISTED_PAGE = PreparedQuery(_listed_page)
+_LISTED_COUNT = PreparedQuery(_listed_count)
+# The offset of a page is a shape: pages past these build their query afresh.
+_PREPARED_PAGES = 5
+
+
+def _listing(access: VaultAccess, item_filter: ItemFilter) -> tuple[tuple, dict]:
+    """The arguments and the shape of `_listed` for this access and these filters."""
+    collection_ids, hidden_types, all_items = _reach(access)
+    collection_id, item_type = item_filter.collection_id, item_filter.item_type
+    listed = (
+        access.org.pk,
+        collection_ids,
+        hidden_types,
+        [collection_id] if collection_id is not None else [],
+        [item_type] if item_type else [],
+        [access.actor.user.pk] if item_filter.favorites else [],
+    )
+    return listed, {"all_items": all_items, "trash": item_filter.trash}
+
+
+class _ListedItems:
+    """The list as `Paginator` reads it: a count, and pages sliced in SQL."""
+
+    def __init__(self, access: VaultAccess, item_filter: ItemFilter):
+        self.user_id = access.actor.user.pk
+        self.listed, self.shape = _listing(access, item_filter)
+
+    def count(self) -> int:
+        return _LISTED_COUNT.first(*self.listed, **self.shape) or 0
+
+    def __getitem__(self, window: slice) -> list[Item]:
+        start, stop = window.start or 0, window.stop
+        if stop <= start:
+            return []  # nothing to read (an empty list)
+        if start < _PREPARED_PAGES * PAGE_SIZE:
+            items = _LISTED_PAGE.fetch(self.user_id, *self.listed, start=start, **self.shape)
+        else:
+            items = list(_listed_page(self.user_id, *self.listed, start=start, **self.shape))
+        return items[: stop - start]  # the last page ends where the count says
+
+
 def item_list_page(
-    *, access: VaultAccess, item_filter: ItemFilter, page_number, keychain: KeyChain
+    *,
+    access: VaultAccess,
+    item_filter: ItemFilter,
+    page_number,
+    keychain: KeyChain,
+    collections: list[Collection],
 ) -> ItemListPage:
-    items = _filtered(access, item_filter)
+    """`collections`: the actor's `visible_collections`, which the rows name."""
     if item_filter.search.strip():
-        return _searched_page(access, items, item_filter.search, page_number, keychain)
-    ordered = items.defer("data_ciphertext").order_by("-updated_at", "pk")
-    paginator = Paginator(ordered, PAGE_SIZE)
+        items = _filtered(access, item_filter)
+        return _searched_page(access, items, item_filter.search, page_number, keychain, collections)
+    paginator = Paginator(_ListedItems(access, item_filter), PAGE_SIZE)
     tally = _tally_for(access, item_filter)
     if tally is not None:
         paginator.count = tally  # instead of counting the rows in SQL
     page = paginator.get_page(page_number)
-    page_items = _with_collections(page.object_list)
+    page_items = page.object_list
     names, failures = _names(access, page_items, keychain)
-    return ItemListPage(page=page, rows=_rows(access, page_items, names), failures=failures)
+    rows = _rows(access, page_items, names, collections)
+    return ItemListPage(page=page, rows=rows, failures=failures)
+
+
+def _filtered(access: VaultAccess, item_filter: ItemFilter) -> QuerySet[Item]:
+    """The items that a search looks through: those the filters select."""
+    listed, shape = _listing(access, item_filter)
+    return _listed(*listed, **shape)
 
 
 def _tally_for(access: VaultAccess, item_filter: ItemFilter) -> int | None:
@@ -149,7 +268,7 @@ def _tally_for(access: VaultAccess, item_filter: ItemFilter) -> int | None:
     return tallies.tallied(org_id=access.org.pk, collection_id=collection_id)
 
 
-def _searched_page(access, items, search, page_number, keychain) -> ItemListPage:
+def _searched_page(access, items, search, page_number, keychain, collections) -> ItemListPage:
     term = search.strip().casefold()
     with _without_gc_pauses():
         matched, failures = _matches(access, items, term, keychain)
@@ -158,8 +277,8 @@ def _searched_page(access, items, search, page_number, keychain) -> ItemListPage
         order.sort()
     page = Paginator([key for _folded, key in order], PAGE_SIZE).get_page(page_number)
     page_ids = [UUID(bytes=key) for key in page.object_list]
-    page_query = Item.objects.filter(org=access.org, pk__in=page_ids)
-    by_pk = {item.pk: item for item in _with_collections(page_query)}
+    found = _ITEMS_BY_ID.fetch(access.actor.user.pk, access.org.pk, page_ids)
+    by_pk = {item.pk: item for item in found}
     page_items, names, to_open = [], {}, []
     for pk in page_ids:
         item = by_pk.get(pk)
@@ -176,7 +295,8 @@ def _searched_page(access, items, search, page_number, keychain) -> ItemListPage
         failures += unreadable
         names.update({pk: name for pk, name in opened.items() if term in name.casefold()})
         page_items = [i for i in page_items if i.pk in names or i.pk not in opened]
-    return ItemListPage(page=page, rows=_rows(access, page_items, names), failures=failures)
+    rows = _rows(access, page_items, names, collections)
+    return ItemListPage(page=page, rows=rows, failures=failures)
 
 
 # Up to this many items whose indexed name matches are looked up by id, and each entry is
@@ -242,10 +362,21 @@ def _matches(access, items, term: str, keychain):
     return matched, index.failures + failures
 
 
-def _with_collections(items: QuerySet[Item]) -> list[Item]:
-    """The page's items, without their (large, unneeded) bodies, with their collections."""
-    collections = Prefetch("collections", queryset=Collection.objects.order_by("name"))
-    return list(items.defer("data_ciphertext").prefetch_related(collections))
+def _items_by_id(user_id, org_id, item_ids) -> QuerySet[Item]:
+    """Items of a searched page, as `_listed_page` reads them."""
+    mine = Favorite.objects.filter(user_id=user_id, item_id=OuterRef("pk"))
+    items = Item.objects.filter(org_id=org_id, pk__in=item_ids).defer("data_ciphertext")
+    return items.annotate(is_favorite=Exists(mine)).order_by()
+
+
+def _collection_ties(item_ids) -> QuerySet:
+    """(item id, collection id) for each collection the items are in."""
+    ties = Item.collections.through.objects.filter(item_id__in=item_ids)
+    return ties.values_list("item_id", "collection_id")
+
+
+_ITEMS_BY_ID = PreparedQuery(_items_by_id)
+_COLLECTION_TIES = PreparedQuery(_collection_ties)
 
 
 def _names(access, items: list[Item], keychain: KeyChain):
@@ -253,23 +384,32 @@ def _names(access, items: list[Item], keychain: KeyChain):
     return open_names(access, rows, keychain)
 
 
-def _rows(access: VaultAccess, items: Iterable[Item], names: dict[UUID, str]) -> list[ItemRow]:
-    items = list(items)
-    favorites = set(
-        Favorite.objects.filter(user=access.actor.user, item__in=items).values_list(
-            "item_id", flat=True
-        )
-    )
+def _rows(
+    access: VaultAccess,
+    items: list[Item],
+    names: dict[UUID, str],
+    collections: list[Collection],
+) -> list[ItemRow]:
+    """The page's rows. Items come with `is_favorite`; `collections` are the actor's
+    `visible_collections`, in the order a row lists them."""
+    ties: dict[UUID, list[UUID]] = {item.pk: [] for item in items}
+    for item_id, collection_id in _COLLECTION_TIES.fetch([item.pk for item in items]):
+        ties[item_id].append(collection_id)
+    visible = {c.pk: n for n, c in enumerate(collections) if access.level_for([c.pk])}
+    item_url = url_for_each("vault_item_detail", access.org.pk)
+    zone = get_current_timezone()  # as the template's `date` filter shows times
     rows = []
     for item in items:
-        collections = list(item.collections.all())
+        seen = sorted(visible[pk] for pk in ties[item.pk] if pk in visible)
         rows.append(
             ItemRow(
                 item=item,
                 name=names.get(item.pk),
-                level=access.level_for(c.pk for c in collections),
-                favorite=item.pk in favorites,
-                collections=[c for c in collections if access.level_for([c.pk])],
+                level=access.level_for(ties[item.pk]),
+                favorite=item.is_favorite,
+                collections=[collections[n] for n in seen],
+                url=item_url(item.pk),
+                updated=f"{item.updated_at.astimezone(zone):%Y-%m-%d %H:%M}",
             )
         )
     return rows

@@ -106,7 +106,7 @@ def _editable_or_403(access, item_id: UUID) -> selectors.ItemAccess:
 @require_http_methods(["GET", "POST"])  # POST: searches keep item names out of URLs and logs
 @answers_unreadable
 def item_list(request, *, actor, org, access):
-    collections = list(selectors.visible_collections(access))
+    collections = selectors.visible_collections(access)
     if request.method == "POST":
         params = request.POST
     else:
@@ -120,6 +120,7 @@ def item_list(request, *, actor, org, access):
         item_filter=item_filter,
         page_number=params.get("page"),
         keychain=KeyChain(org.pk),
+        collections=collections,
     )
     for failure in result.failures:
         item_unreadable_record(failure=failure, actor=actor)

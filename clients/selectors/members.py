@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ..models import CollectionMemberGrant, MemberRole, Membership, MemberStatus, Organization
+from .collections import count_subquery
 
 
 def member_list(
     *, org: Organization, search: str = "", status: str = "", role: str = ""
 ) -> QuerySet[Membership]:
-    """The org's members with their group and direct collection counts, one query a page."""
-    members = org.memberships.select_related("user").annotate(
-        group_count=Count("groups", distinct=True),
-        collection_count=Count("collection_grants", distinct=True),
-        # An invited member whose every link has expired: "expired", to be resent.
-        invitation_expired=Q(status=MemberStatus.INVITED) & ~Exists(_live_invitations()),
-        two_step_on=Exists(_confirmed_authenticators()),
-    )
+    """The org's members matching the search and filters, in the list's order.
+
+    Plain rows, so that counting them and choosing a page's rows is an index walk over
+    memberships (`(org, email)` is unique and indexed), however many groups and grants
+    there are; `member_rows` then adds what the list shows for one page's rows only."""
+    members = org.memberships.all()
     if search:
         term = search.strip()
         members = members.filter(Q(email__icontains=term) | Q(user__name__icontains=term))
@@ -26,6 +25,24 @@ def member_list(
     if role:
         members = members.filter(role=role)
     return members.order_by("email", "pk")
+
+
+def member_rows(*, members: QuerySet[Membership]) -> QuerySet[Membership]:
+    """`members` (a page of `member_list`, sliced) with their account, group and direct
+    collection counts, two-step state and expired invitation: one query, whose
+    per-member subqueries run for the page's rows only."""
+    return (
+        Membership.objects.filter(pk__in=members)
+        .select_related("user")
+        .annotate(
+            group_count=count_subquery(Membership.groups.through.objects.all(), "membership_id"),
+            collection_count=count_subquery(CollectionMemberGrant.objects.all(), "membership_id"),
+            # An invited member whose every link has expired: "expired", to be resent.
+            invitation_expired=Q(status=MemberStatus.INVITED) & ~Exists(_live_invitations()),
+            two_step_on=Exists(_confirmed_authenticators()),
+        )
+        .order_by("email", "pk")
+    )
 
 
 def _confirmed_authenticators():

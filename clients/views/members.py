@@ -23,7 +23,7 @@ from portal.pagination import paginate
 from .. import selectors
 from ..forms.members import MemberAccessForm, MemberBulkForm, MemberFilterForm, MemberInviteForm
 from ..models import MemberRole, MemberStatus
-from ..selectors.members import member_access
+from ..selectors.members import member_access, member_rows
 from ..services.members import (
     MemberError,
     member_invite,
@@ -50,8 +50,9 @@ def _access_form(form_class, request, actor, org, **kwargs):
 def members(request, *, actor, org):
     filter_form = MemberFilterForm(request.GET or None)
     filters = filter_form.filters()
+    # Counted and paged on the plain rows; the counts shown are computed for the page only.
     page = paginate(request, selectors.member_list(org=org, **filters))
-    rows = list(page.object_list)
+    rows = list(member_rows(members=page.object_list))
     for member in rows:
         # Evaluated here from the rows already loaded: no query per row.
         member.manageable = may_manage_member(actor, member)

@@ -1,8 +1,15 @@
 """The members list: search, filters, pagination, bulk actions with their summaries, and
 a number of queries that does not grow with the rows."""
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clients.models import MemberRole, Membership, MemberStatus
 from portal.models import Event, EventType, Invitation
@@ -179,3 +186,74 @@ def test_members_page_queries_do_not_grow_with_rows(world, login, django_assert_
     add_rows(world.org, 35)  # 40 members, a full page of 25
     with django_assert_num_queries(queries):
         assert client.get(url("org_members", world.org)).status_code == 200
+
+
+def cells(response, email) -> list[str]:
+    """The cells of the row listing `email`: tick box, member, role, status, two-step login,
+    groups, collections."""
+    row = next(row for row in listed(response).split("<tr>") if f">{email}<" in row)
+    return re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+
+
+def test_each_row_shows_its_own_counts_two_step_state_and_expired_invitation(world, login):
+    bob = member(world, world.bob)
+    for name in ("One", "Two"):
+        factories.GroupFactory(org=world.org, name=name).members.add(bob)
+    factories.CollectionMemberGrantFactory(  # a second direct grant: the world gave one
+        collection=factories.CollectionFactory(org=world.org), membership=bob
+    )
+    TOTPDevice.objects.create(user=world.bob, name="phone", confirmed=True)
+    TOTPDevice.objects.create(user=world.org_admin, name="not confirmed", confirmed=False)
+    lapsed = add_member(world.org, "lapsed@example.test", status=MemberStatus.INVITED)
+    factories.InvitationFactory(membership=lapsed, expires_at=timezone.now() - timedelta(days=1))
+    waiting = add_member(world.org, "waiting@example.test", status=MemberStatus.INVITED)
+    factories.InvitationFactory(membership=waiting)
+
+    response = login(world.alice).get(url("org_members", world.org))
+
+    bob_row = cells(response, "bob@example.test")
+    assert bob_row[4] == "On" and bob_row[5:] == ["2", "2"]
+    admin_row = cells(response, "admin@example.test")
+    assert "Off" in admin_row[4] and admin_row[5:] == ["0", "0"]
+    assert "status-expired" in cells(response, "lapsed@example.test")[3]
+    assert "status-expired" not in cells(response, "waiting@example.test")[3]
+    assert "—" in cells(response, "waiting@example.test")[4]  # no account yet
+
+
+def test_pages_keep_the_list_order_with_filters_and_search(world, login):
+    for n in range(30):
+        add_member(world.org, f"p{29 - n:02d}@example.test", status=MemberStatus.ACCEPTED)
+    add_member(world.org, "p99@example.test", status=MemberStatus.REVOKED)
+    client = login(world.alice)
+    shown = []
+    for number in (1, 2):
+        page = client.get(
+            url("org_members", world.org), {"status": "accepted", "q": "P", "page": number}
+        ).context["page"]
+        assert page.paginator.count == 30
+        shown += [row.email for row in page.object_list]
+    assert shown == [f"p{n:02d}@example.test" for n in range(30)]
+    page = client.get(url("org_members", world.org), {"page": 2}).context["page"]
+    assert page.paginator.count == 35  # the world's four, the thirty and the revoked one
+    in_order = world.org.memberships.order_by("email", "pk").values_list("email", flat=True)
+    assert [row.email for row in page.object_list] == list(in_order)[25:]
+
+
+def test_the_count_reads_plain_rows_and_the_shown_figures_only_the_page(world, login):
+    add_rows(world.org, 30)
+    client = login(world.alice)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url("org_members", world.org), {"page": 2}).status_code == 200
+    count, rows = [
+        query["sql"]
+        for query in captured.captured_queries
+        if '"clients_membership"' in query["sql"] and "actor_membership" not in query["sql"]
+    ]
+    # The count: the memberships alone, no joins to groups or grants, no per-row subquery.
+    assert count.startswith("SELECT COUNT(*)")
+    assert "JOIN" not in count and "EXISTS" not in count
+    # The page: its ids chosen first (34 members, 9 on page 2), then the figures of those
+    # rows only: per-row subqueries, no join of every membership's groups and grants.
+    assert " IN (SELECT " in rows and "LIMIT 9 OFFSET 25) ORDER BY" in rows
+    assert 'JOIN "clients_group_members"' not in rows
+    assert 'JOIN "clients_collectionmembergrant"' not in rows
