@@ -14,3 +14,13 @@ accesslog = "-"
 # %(U)s is the path alone. Never %(r)s (the request line), %(q)s (the query string) or
 # %(f)s (the Referer, a whole URL).
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(M)sms'
+
+
+def post_worker_init(worker):
+    """The application is loaded: its objects (modules, URL patterns, settings) live as
+    long as the worker. Frozen, Python's cycle collector no longer walks them on each
+    full collection, which otherwise took a tenth of a page's CPU (portal README,
+    "Performance")."""
+    import gc
+
+    gc.freeze()
