@@ -63,11 +63,13 @@ class _Compiled:
     compiler: Any
     converters: dict
     kind: str  # "models", "rows" or "flat"
-    model: type[Model] | None
-    model_columns: slice
-    init_list: tuple[str, ...]
-    populators: tuple
-    annotations: tuple[tuple[str, int], ...]
+    # For "models": the model, its columns, and how select_related rows and annotations
+    # are set on each instance (as ModelIterable does).
+    model: type[Model] | None = None
+    model_columns: slice | None = None
+    init_list: tuple[str, ...] = ()
+    populators: tuple = ()
+    annotations: tuple[tuple[str, int], ...] = ()
 
 
 class PreparedQuery:
@@ -147,16 +149,18 @@ class PreparedQuery:
             )
         iterable = queryset._iterable_class
         columns = [selected[0] for selected in compiler.select[0 : compiler.col_count]]
-        converters = compiler.get_converters(columns)
+        common = {
+            "sql": sql,
+            "params": tuple(params),
+            "slots": slots,
+            "compiler": compiler,
+            "converters": compiler.get_converters(columns),
+        }
         if iterable is ModelIterable:
             klass_info = compiler.klass_info
             first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
             return _Compiled(
-                sql=sql,
-                params=tuple(params),
-                slots=slots,
-                compiler=compiler,
-                converters=converters,
+                **common,
                 kind="models",
                 model=klass_info["model"],
                 model_columns=slice(first, last),
@@ -167,19 +171,8 @@ class PreparedQuery:
                 annotations=tuple(compiler.annotation_col_map.items()),
             )
         if iterable in (ValuesListIterable, FlatValuesListIterable):
-            return _Compiled(
-                sql=sql,
-                params=tuple(params),
-                slots=slots,
-                compiler=compiler,
-                converters=converters,
-                kind="flat" if iterable is FlatValuesListIterable else "rows",
-                model=None,
-                model_columns=slice(0),
-                init_list=(),
-                populators=(),
-                annotations=(),
-            )
+            kind = "flat" if iterable is FlatValuesListIterable else "rows"
+            return _Compiled(**common, kind=kind)
         raise TypeError(f"{self.build.__qualname__}: only models and values_list() are prepared")
 
     def _check(self, compiled: _Compiled, params: list, args: tuple, shape: dict, using):
