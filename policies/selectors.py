@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from clients.models import Membership, MemberStatus, Organization
+from portal.prepared import PreparedQuery
 
 from .models import AccountRecoveryEnrollment, Policy
 from .types import PolicyTypeBase, policy_type_for, registered_types
@@ -36,24 +37,53 @@ def policy_state(*, org: Organization, policy_type: PolicyTypeBase) -> PolicySta
     return PolicyState(policy_type, org.policies.filter(type=policy_type.key).first())
 
 
+def _binding_rows(user_id) -> QuerySet:
+    """(role, policy type, settings) of each enabled policy of the orgs `user_id` is an
+    accepted or confirmed member of."""
+    memberships = Q(user_id=user_id, status__in=[MemberStatus.ACCEPTED, MemberStatus.CONFIRMED])
+    return _policies_of(memberships)
+
+
+def _binding_rows_with_invitations(user_id, email) -> QuerySet:
+    """The same, with the orgs that invited `email` (an account being created for them)."""
+    memberships = Q(user_id=user_id, status__in=[MemberStatus.ACCEPTED, MemberStatus.CONFIRMED])
+    memberships |= Q(email__iexact=email, status=MemberStatus.INVITED)
+    return _policies_of(memberships)
+
+
+def _policies_of(memberships: Q) -> QuerySet:
+    return (
+        Membership.objects.filter(memberships)
+        .filter(org__policies__enabled=True)
+        .values_list("role", "org__policies__type", "org__policies__settings")
+    )
+
+
+# Vault pages of orgs with policies read these on every request: prepared once per
+# process (portal/prepared.py).
+_BINDING_ROWS = PreparedQuery(_binding_rows)
+_BINDING_ROWS_WITH_INVITATIONS = PreparedQuery(_binding_rows_with_invitations)
+_VAULT_POLICIES = PreparedQuery(
+    lambda org_id: Policy.objects.filter(
+        org_id=org_id, enabled=True, type__in=_vault_type_keys()
+    ).order_by()
+)
+
+
 def binding_settings(*, user) -> dict[str, dict]:
     """Per policy type, the settings that bind `user`: from every org where they are a
     member (or invited, by email: an account being created for an invitation), enabled,
     and not exempt for their role there; merged by the type. One query."""
-    memberships = Q(user_id=user.pk, status__in=[MemberStatus.ACCEPTED, MemberStatus.CONFIRMED])
     if user.email:
-        memberships |= Q(email__iexact=user.email, status=MemberStatus.INVITED)
-    rows = (
-        Membership.objects.filter(memberships)
-        .filter(org__policies__enabled=True)
-        .values("role", "org__policies__type", "org__policies__settings")
-    )
+        rows = _BINDING_ROWS_WITH_INVITATIONS.fetch(user.pk, user.email)
+    else:
+        rows = _BINDING_ROWS.fetch(user.pk)
     found: dict[str, list[dict]] = {}
-    for row in rows:
-        policy_type = policy_type_for(row["org__policies__type"])
-        if policy_type is None or policy_type.is_exempt(Membership(role=row["role"])):
+    for role, type_key, type_settings in rows:
+        policy_type = policy_type_for(type_key)
+        if policy_type is None or policy_type.is_exempt(Membership(role=role)):
             continue
-        settings = {**policy_type.default_settings(), **row["org__policies__settings"]}
+        settings = {**policy_type.default_settings(), **type_settings}
         found.setdefault(policy_type.key, []).append(settings)
     return {key: policy_type_for(key).merge_settings(found[key]) for key in found}
 
@@ -119,7 +149,7 @@ def vault_rules(*, org: Organization, user=None) -> VaultRules:
     hidden: set[str] = set()
     generator = None
     if own:
-        for policy in org.policies.filter(enabled=True, type__in=_vault_type_keys()):
+        for policy in _VAULT_POLICIES.fetch(org.pk):
             policy_type = policy_type_for(policy.type)
             hidden |= policy_type.hidden_item_types
             if policy_type.generates_passwords:

@@ -128,8 +128,9 @@ class PreparedQuery:
             return self._compiled[key]
 
     def _compile(self, connection, lengths: tuple, shape: dict) -> _Compiled | None:
+        # Ids as text: what each becomes in the parameters tells how to pass a real one.
         placeholders = [
-            uuid.uuid4() if length is None else [uuid.uuid4() for _ in range(length)]
+            str(uuid.uuid4()) if length is None else [str(uuid.uuid4()) for _ in range(length)]
             for length in lengths
         ]
         queryset = self.build(*placeholders, **shape)
@@ -219,17 +220,18 @@ def _preparing_cursor_class():
 
 def _slot(param: Any, placeholders: list):
     """Where a compiled parameter comes from: (argument, position in a list argument or
-    None, conversion), from the placeholder it equals as the backend adapted it."""
+    None, conversion), from the placeholder it was made of. A uuid column made it a UUID
+    (or, on databases without a uuid type, its hex); anything else kept the text."""
     for index, placeholder in enumerate(placeholders):
         values = placeholder if isinstance(placeholder, list) else [placeholder]
         for position, value in enumerate(values):
             where = (index, position if isinstance(placeholder, list) else None)
-            if param == value:
+            if isinstance(param, uuid.UUID) and str(param) == value:
                 return (*where, _as_uuid)
-            if param == value.hex:  # databases without a uuid type (SQLite)
-                return (*where, _as_hex)
-            if param == str(value):
+            if param == value:
                 return (*where, str)
+            if param == uuid.UUID(value).hex:  # SQLite
+                return (*where, _as_hex)
     return None
 
 

@@ -193,3 +193,14 @@ def test_on_postgresql_the_statement_is_prepared_once_and_still_counted(
         other = PreparedQuery(lambda org_id: Organization.objects.filter(pk=org_id).order_by())
         assert other.first(org.pk) == org
     assert len(prepared_here()) == 1
+
+
+def test_text_arguments_keep_their_text_uuid_columns_get_uuids():
+    user = factories.UserFactory(email="alice@example.test")
+    by_email = PreparedQuery(
+        lambda email, user_id: User.objects.filter(email__iexact=email, pk=user_id)
+    )
+
+    assert by_email.first("ALICE@example.test", user.pk) == user
+    assert by_email.first("ALICE@example.test", str(user.pk)) == user
+    assert by_email.first("bob@example.test", user.pk) is None
