@@ -151,14 +151,29 @@ def dashboard(request: HttpRequest, *, actor, provider) -> HttpResponse:
     return render(request, "providers/dashboard.html", context)
 
 
+_SHOWN_FIGURES = (
+    "seats_used",
+    "seats",
+    "confirmed",
+    "accepted",
+    "invited",
+    "revoked",
+    "pending_invitations",
+    "policies_enabled",
+    "without_two_step",
+)
+
+
 def _dashboard_rows(provider: Provider, clients: list[Organization]) -> list[Organization]:
     """The clients of a dashboard page, each with what its row shows beyond its columns:
-    its links, and its last activity as the time element writes it (as the `date` and
-    `naturaltime` filters would). Done here, once per row: as template tags and filters,
-    they were most of the page's rendering time."""
+    its figures with thousands separators, its links, and its last activity as the time
+    element writes it (as the `date` and `naturaltime` filters would). Done here, once
+    per row: as template tags and filters, they were most of the page's rendering time."""
     overview_url = url_for_each("org_overview")
     edit_url = url_for_each("provider_client_edit", provider.pk)
     for client in clients:
+        # Written as the `intcomma` filter writes them (the portal's one locale, en-us).
+        client.shown = {name: f"{getattr(client, name):,}" for name in _SHOWN_FIGURES}
         client.overview_url = overview_url(client.pk)
         client.edit_url = edit_url(client.pk)
         # The baseline's cell (a partial of the policies app) only for clients given one.

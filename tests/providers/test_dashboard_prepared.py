@@ -4,7 +4,7 @@ find, for every scope, sort and page, and its rows show what the template filter
 from datetime import timedelta
 
 import pytest
-from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.contrib.humanize.templatetags.humanize import intcomma, naturaltime
 from django.db.models import Count, Sum
 from django.template.defaultfilters import date
 from django.urls import reverse
@@ -117,3 +117,15 @@ def test_rows_show_the_links_and_times_the_template_tags_would(world, login, cli
                 f"{naturaltime(client.last_activity)}</time>"
             ) in content
     assert {client.last_activity is None for client in rows} == {True, False}
+
+
+def test_rows_write_figures_as_intcomma_would(world, login):
+    world.org.seats = 12345
+    world.org.save()
+    response = login(world.provider_admin).get(provider_url("provider_dashboard", world.provider))
+    [row] = [c for c in response.context["page"].object_list if c.pk == world.org.pk]
+
+    assert row.shown["seats"] == intcomma(12345) == "12,345"
+    assert f"{intcomma(row.seats_used)} of 12,345" in response.content.decode()
+    for name, shown in row.shown.items():
+        assert shown == intcomma(getattr(row, name))
