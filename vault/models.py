@@ -103,6 +103,12 @@ class Item(models.Model):
                 condition=models.Q(deleted_at__isnull=True),
                 name="vault_item_live_order",
             ),
+            # The items of a type a policy hides (cards), counted apart from the tally.
+            models.Index(
+                fields=["org", "type"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="vault_item_live_type",
+            ),
         ]
 
     def __str__(self) -> str:

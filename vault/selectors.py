@@ -254,8 +254,6 @@ def _tally_for(access: VaultAccess, item_filter: ItemFilter) -> int | None:
     """The count of what is listed when a tally holds exactly that (`vault.tallies`)."""
     if item_filter.trash or item_filter.favorites or item_filter.item_type:
         return None
-    if access.hidden_item_types:  # tallies count every type
-        return None
     collection_id = item_filter.collection_id
     if collection_id is None and not access.reaches_all_items:
         if len(access.collection_levels) != 1:
@@ -265,7 +263,22 @@ def _tally_for(access: VaultAccess, item_filter: ItemFilter) -> int | None:
         access.reaches_all_items or collection_id in access.collection_levels
     ):
         return None
-    return tallies.tallied(org_id=access.org.pk, collection_id=collection_id)
+    if access.hidden_item_types and collection_id is not None:
+        return None  # tallies count every type; a collection's hidden ones need a join
+    tally = tallies.tallied(org_id=access.org.pk, collection_id=collection_id)
+    if tally is None or not access.hidden_item_types:
+        return tally
+    # The org's: less its items of the types a policy hides (an index holds them apart).
+    hidden = _HIDDEN_LIVE_COUNT.first(access.org.pk, sorted(access.hidden_item_types))
+    return tally - hidden
+
+
+def _live_of_types(org_id, types) -> QuerySet:
+    live = Item.objects.filter(org_id=org_id, deleted_at__isnull=True, type__in=types)
+    return live.order_by().values_list(_ROW_COUNT, flat=True)
+
+
+_HIDDEN_LIVE_COUNT = PreparedQuery(_live_of_types)
 
 
 def _searched_page(access, items, search, page_number, keychain, collections) -> ItemListPage:

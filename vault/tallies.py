@@ -15,8 +15,10 @@ is one row, changed by the services that change what it counts, in their transac
 
 A list uses a tally only when it is exactly what is listed: an owner or admin who
 reaches every item, or a member whose whole reach is one collection (or who filters on
-a collection they reach), with no other filter and no item type hidden by a policy.
-Anything else is counted in SQL, on the rows of the member's own collections.
+a collection they reach), with no other filter. Where a policy hides an item type
+(cards), an owner's or admin's list takes the org's tally less a count of that type's
+items (on the index `vault_item_live_type`); a member's is counted in SQL. Anything else
+is counted in SQL, on the rows of the member's own collections.
 """
 
 from __future__ import annotations

@@ -9,10 +9,12 @@ from django.test.utils import CaptureQueriesContext
 
 from clients.models import Collection
 from clients.services.collections import collection_delete
+from policies.models import Policy, PolicyType
 from portal.access import collection_management, resolve
 from tests import factories
 from tests.vault.imports.conftest import as_json, run_import
 from vault.bench import seed_items
+from vault.content import ItemType
 from vault.models import Item, ItemTally
 from vault.services import item_delete, item_move, item_restore, item_trash
 
@@ -152,3 +154,21 @@ def test_the_list_reads_the_tally_not_the_rows(vault_world, login, who):
     # A member reaching two collections, or a filter a tally does not hold: counted in SQL.
     assert count_queries(client, url + "?type=login")
     assert b"(31 in all)" in client.get(url + "?type=login").content
+
+
+def test_with_cards_hidden_an_owners_list_counts_the_cards_only(vault_world, login):
+    """A policy hides cards: the owner's total is the org's tally less its live cards,
+    counted on their own index; a member's is still counted in SQL."""
+    w = vault_world
+    seed_items(w.org, [w.collection], 30)
+    seed_items(w.org, [w.collection], 5, item_type=ItemType.CARD)
+    card = Item.objects.filter(org=w.org, type=ItemType.CARD).first()
+    item_trash(access=access_for(w.alice, w.org), item_id=card.pk)
+    Policy.objects.create(org=w.org, type=PolicyType.REMOVE_CARD_ITEM_TYPE, enabled=True)
+    owner = login(w.alice)
+    url = vault_url("item_list", w.org)
+
+    [count] = count_queries(owner, url)
+    assert '"vault_item"."type" IN' in count and "NOT (" not in count  # the cards alone
+    assert b"(31 in all)" in owner.get(url).content  # 31 logins; 4 live cards, 1 trashed
+    assert b"(31 in all)" in login(w.bob).get(url).content
