@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F
+from django.db.models.functions import Upper
 from django.db.models.lookups import IsNull
 from django.utils import timezone
 
@@ -206,7 +207,16 @@ class Membership(models.Model):
                 condition=models.Q(user__isnull=False),
             ),
         ]
-        indexes = [models.Index(fields=["org", "status"])]
+        indexes = [
+            models.Index(fields=["org", "status"]),
+            # Invitations by address, whatever its case: the policies that bind an account
+            # being created for one (`policies.selectors.binding_settings`).
+            models.Index(
+                Upper("email"),
+                condition=models.Q(status="invited"),
+                name="membership_invited_email",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} in {self.org_id}"

@@ -55,6 +55,7 @@ def _policies_of(memberships: Q) -> QuerySet:
     return (
         Membership.objects.filter(memberships)
         .filter(org__policies__enabled=True)
+        .order_by()
         .values_list("role", "org__policies__type", "org__policies__settings")
     )
 
@@ -142,8 +143,6 @@ def vault_rules(*, org: Organization, user=None) -> VaultRules:
     password generator's rules: for `user`, the strictest of the generator policies of
     every org they belong to (this org's alone without a user). Reads only what the vault
     page's org query (`vault_policies_annotation`) says is on: none, no query."""
-    from .models import PolicyType
-
     flags = getattr(org, "vault_policies_on", None)  # None: not asked, so read both
     own = flags is None or bool(flags & OWN_VAULT_POLICIES)
     hidden: set[str] = set()
@@ -154,9 +153,21 @@ def vault_rules(*, org: Organization, user=None) -> VaultRules:
             hidden |= policy_type.hidden_item_types
             if policy_type.generates_passwords:
                 generator = policy_type.settings_of(policy)
-    if user is not None and (flags is None or flags & GENERATOR_POLICIES):
-        generator = binding_settings(user=user).get(PolicyType.PASSWORD_GENERATOR, generator)
+    if user is not None:
+        generator = generator_settings_for(org=org, user=user, own=generator)
     return VaultRules(hidden_item_types=frozenset(hidden), generator_settings=generator)
+
+
+def generator_settings_for(*, org: Organization, user, own: dict | None) -> dict | None:
+    """The strictest of the generator policies of every org `user` belongs to, or `own`
+    (this org's, None without one) when none binds them. No query when the org query
+    (`vault_policies_annotation`) says that none of their orgs has one."""
+    from .models import PolicyType
+
+    flags = getattr(org, "vault_policies_on", None)  # None: not asked, so read
+    if flags is not None and not flags & GENERATOR_POLICIES:
+        return own
+    return binding_settings(user=user).get(PolicyType.PASSWORD_GENERATOR, own)
 
 
 def item_types_refused(*, org: Organization) -> dict[str, str]:

@@ -12,6 +12,7 @@ org reaches items through that membership only (see `Actor.vault_membership`).
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import wraps
@@ -613,12 +614,23 @@ class VaultAccess:
     issued_by: object = field(default=None, repr=False, compare=False)
     # Item types the org's policies remove (e.g. cards): hidden, and not to be created.
     hidden_item_types: frozenset[str] = frozenset()
-    # The password generator policy's settings, or None for the vault's own generator.
-    generator_settings: dict | None = field(default=None, compare=False)
+    # This org's password generator policy's settings (None: no such policy).
+    own_generator_settings: dict | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.issued_by is not _ISSUED_HERE:
             raise TypeError("Vault access is issued by portal.access.vault_access only.")
+
+    @functools.cached_property
+    def generator_settings(self) -> dict | None:
+        """The password generator policy's settings that bind the member (the strictest
+        of their orgs'), or None for the vault's own generator. Read when a form asks:
+        the pages that show items never do."""
+        from policies.selectors import generator_settings_for
+
+        return generator_settings_for(
+            org=self.org, user=self.actor.user, own=self.own_generator_settings
+        )
 
     @property
     def org(self) -> Organization:
@@ -698,14 +710,14 @@ def vault_access(actor: Actor) -> VaultAccess | None:
     levels = {} if reaches_all else _levels_of_actor(actor)
     from policies.selectors import vault_rules
 
-    rules = vault_rules(org=actor.org, user=actor.user)
+    rules = vault_rules(org=actor.org)  # the member's other orgs: when a form asks
     return VaultAccess(
         actor=actor,
         collection_levels=levels,
         reaches_all_items=reaches_all,
         issued_by=_ISSUED_HERE,
         hidden_item_types=rules.hidden_item_types,
-        generator_settings=rules.generator_settings,
+        own_generator_settings=rules.generator_settings,
     )
 
 

@@ -149,3 +149,33 @@ def test_a_policy_of_another_of_the_members_orgs_binds_a_vault_without_one(world
     elsewhere.memberships.filter(user=world.alice).update(status="revoked")
     page = client.get(vault_url("item_new", world.org, item_type="login"))
     assert b"data-generate-for" in page.content
+
+
+# The query of the policies that bind a member in all their orgs (`binding_settings`).
+BINDING = '"org__policies__settings"'
+
+
+def test_pages_that_show_items_do_not_read_the_members_generator_policies(world, login):
+    """Only forms generate: the list and an item's page ask nothing of the policies that
+    bind the member in their other orgs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clients.models import MemberRole
+    from tests import factories
+    from tests.vault.conftest import make_item
+
+    give_keys(world.org)
+    item = make_item(world.alice, world.org, [world.collection])
+    elsewhere = factories.OrganizationFactory(name="Elsewhere Co")
+    factories.MembershipFactory(org=elsewhere, user=world.alice, role=MemberRole.USER)
+    Policy.objects.create(org=elsewhere, type=KEY, enabled=True, settings=DEFAULTS)
+    client = login(world.alice)
+    for url in (vault_url("item_list", world.org), vault_url("item_detail", world.org, item)):
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        assert not any(BINDING in q["sql"] for q in captured.captured_queries), url
+    with CaptureQueriesContext(connection) as captured:  # a form does
+        client.get(vault_url("item_new", world.org, item_type="login"))
+    assert any(BINDING in q["sql"] for q in captured.captured_queries)

@@ -7,14 +7,9 @@ well under a second at `make bench` size (30,000 items). Other databases build i
 plainly.
 """
 
-import importlib
-
 from django.db import migrations, models
 
-# The operation 0006 defined: CONCURRENTLY on PostgreSQL, a plain index elsewhere.
-AddIndexConcurrentlyOnPostgres = importlib.import_module(
-    "vault.migrations.0006_item_live_order"
-).AddIndexConcurrentlyOnPostgres
+from portal.migration_operations import AddIndexConcurrentlyOnPostgres
 
 
 class Migration(migrations.Migration):
