@@ -303,7 +303,11 @@ def _page_columns() -> dict:
 
 def _client_rows(ids: list) -> QuerySet[Organization]:
     rows = Organization.objects.filter(pk__in=ids).annotate(**_page_columns())
-    return rows.select_related("baseline_assignment__baseline")  # the baseline column
+    # The baseline column: the baseline's name and the drift, not the settings compared.
+    rows = rows.select_related("baseline_assignment__baseline")
+    return rows.defer(
+        "baseline_assignment__applied_settings", "baseline_assignment__baseline__settings"
+    )
 
 
 _CLIENT_ROWS = PreparedQuery(_client_rows)  # one shape per page length
