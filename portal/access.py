@@ -12,10 +12,9 @@ org reaches items through that membership only (see `Actor.vault_membership`).
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import cached_property, wraps
 from uuid import UUID
 
 from django.contrib import messages
@@ -621,7 +620,7 @@ class VaultAccess:
         if self.issued_by is not _ISSUED_HERE:
             raise TypeError("Vault access is issued by portal.access.vault_access only.")
 
-    @functools.cached_property
+    @cached_property
     def generator_settings(self) -> dict | None:
         """The password generator policy's settings that bind the member (the strictest
         of their orgs'), or None for the vault's own generator. Read when a form asks:
