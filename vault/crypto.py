@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import F, FilteredRelation, Q, QuerySet
 
 from portal.access import ItemGrant, VaultAccess
 from portal.prepared import PreparedQuery
@@ -84,7 +84,14 @@ def _org_key(org_id, *, version: int) -> QuerySet[OrgKey]:
 
 
 def _data_keys(org_id, data_key_ids) -> QuerySet[DataKey]:
-    return DataKey.objects.filter(org_id=org_id, pk__in=data_key_ids)
+    """The data key rows, each with the row of the org key it is sealed to (at most one:
+    an org has one key per version), so that opening them asks nothing more."""
+    sealed_to = Q(org__vault_keys__version=F("org_key_version"))
+    return (
+        DataKey.objects.filter(org_id=org_id, pk__in=data_key_ids)
+        .annotate(sealed_to_org_key=FilteredRelation("org__vault_keys", condition=sealed_to))
+        .select_related("sealed_to_org_key")
+    )
 
 
 # Every page that opens an item or a name reads its keys: prepared once per process
@@ -143,6 +150,8 @@ class KeyChain:
         adopted = [self._data_key_rows.pop(pk) for pk in missing & self._data_key_rows.keys()]
         missing -= {row.pk for row in adopted}
         rows = _DATA_KEYS.fetch(self.org_id, list(missing)) if missing else []
+        for row in rows:
+            self.adopt_rows(data_key=None, org_key=getattr(row, "sealed_to_org_key", None))
         for row in [*adopted, *rows]:
             try:
                 self._data_keys[row.pk] = self._open(row)
