@@ -93,31 +93,36 @@ def _vault_type_keys() -> list[str]:
     return [t.key for t in registered_types() if t.acts_in_vault]
 
 
-# Bits of `vault_policies_annotation`: which reads `vault_rules` needs.
+# Bits of `vault_policies_annotation`: which reads the vault's rules need. Each policy type
+# that removes item types (cards) has a bit of its own too (`_hiding_bits`).
 OWN_VAULT_POLICIES, GENERATOR_POLICIES = 1, 2
+
+
+def _hiding_bits() -> dict[str, int]:
+    hiding = sorted(t.key for t in registered_types() if t.hidden_item_types)
+    return {key: 4 << n for n, key in enumerate(hiding)}
 
 
 def vault_policies_annotation(*, user_id=None):
     """For the org query of vault pages: whether any policy that shapes the vault is on
-    (bit OWN_VAULT_POLICIES) and, for the user `user_id`, whether a password generator policy of any
-    org they are a member of is (bit GENERATOR_POLICIES), so that orgs without either
-    pay no query for `vault_rules`."""
+    (bit OWN_VAULT_POLICIES), which policies that remove item types are (a bit each), and,
+    for the user `user_id`, whether a password generator policy of any org they are a
+    member of is (bit GENERATOR_POLICIES). Pages that show items then know the types to
+    hide without a query, and only the forms that generate read the generator's rules."""
     from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 
-    own = Exists(
-        Policy.objects.filter(org=OuterRef("pk"), enabled=True, type__in=_vault_type_keys())
-    )
-    if user_id is None:
-        return Case(When(own, then=Value(OWN_VAULT_POLICIES)), default=Value(0))
-    generator = Exists(_generator_policies_of(user_id))
-    both = OWN_VAULT_POLICIES | GENERATOR_POLICIES
-    return Case(
-        When(own & generator, then=Value(both)),
-        When(own, then=Value(OWN_VAULT_POLICIES)),
-        When(generator, then=Value(GENERATOR_POLICIES)),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
+    def bit_if(exists, bit: int) -> Case:
+        return Case(When(exists, then=Value(bit)), default=Value(0), output_field=IntegerField())
+
+    def own(keys) -> Exists:
+        return Exists(Policy.objects.filter(org=OuterRef("pk"), enabled=True, type__in=keys))
+
+    flags = bit_if(own(_vault_type_keys()), OWN_VAULT_POLICIES)
+    for key, bit in _hiding_bits().items():
+        flags = flags + bit_if(own([key]), bit)
+    if user_id is not None:
+        flags = flags + bit_if(Exists(_generator_policies_of(user_id)), GENERATOR_POLICIES)
+    return flags
 
 
 def _generator_policies_of(user_id):
@@ -131,40 +136,30 @@ def _generator_policies_of(user_id):
     )
 
 
-@dataclass(frozen=True)
-class VaultRules:
-    hidden_item_types: frozenset[str] = frozenset()
-    # None: the vault's own generator (in the browser, or the server's fallback).
-    generator_settings: dict | None = None
+def vault_hidden_item_types(*, org: Organization) -> frozenset[str]:
+    """The item types the org's policies remove (cards). No query when the org was read
+    with `vault_policies_annotation`: its bits say which of those policies are on."""
+    flags = getattr(org, "vault_policies_on", None)
+    if flags is not None:
+        keys = [key for key, bit in _hiding_bits().items() if flags & bit]
+    else:
+        keys = [policy.type for policy in _VAULT_POLICIES.fetch(org.pk)]
+    return frozenset(t for key in keys for t in policy_type_for(key).hidden_item_types)
 
 
-def vault_rules(*, org: Organization, user=None) -> VaultRules:
-    """What policies change in the org's vault: item types removed (cards), and the
-    password generator's rules: for `user`, the strictest of the generator policies of
-    every org they belong to (this org's alone without a user). Reads only what the vault
-    page's org query (`vault_policies_annotation`) says is on: none, no query."""
-    flags = getattr(org, "vault_policies_on", None)  # None: not asked, so read both
-    own = flags is None or bool(flags & OWN_VAULT_POLICIES)
-    hidden: set[str] = set()
-    generator = None
-    if own:
-        for policy in _VAULT_POLICIES.fetch(org.pk):
-            policy_type = policy_type_for(policy.type)
-            hidden |= policy_type.hidden_item_types
-            if policy_type.generates_passwords:
-                generator = policy_type.settings_of(policy)
-    if user is not None:
-        generator = generator_settings_for(org=org, user=user, own=generator)
-    return VaultRules(hidden_item_types=frozenset(hidden), generator_settings=generator)
-
-
-def generator_settings_for(*, org: Organization, user, own: dict | None) -> dict | None:
-    """The strictest of the generator policies of every org `user` belongs to, or `own`
-    (this org's, None without one) when none binds them. No query when the org query
-    (`vault_policies_annotation`) says that none of their orgs has one."""
+def generator_settings_for(*, org: Organization, user) -> dict | None:
+    """The password generator's rules in the org's vault: the strictest of the generator
+    policies of every org `user` belongs to, else this org's own, else None (the vault's
+    own generator). Reads only what the org query (`vault_policies_annotation`) says is on."""
     from .models import PolicyType
 
     flags = getattr(org, "vault_policies_on", None)  # None: not asked, so read
+    own = None
+    if flags is None or flags & OWN_VAULT_POLICIES:
+        for policy in _VAULT_POLICIES.fetch(org.pk):
+            policy_type = policy_type_for(policy.type)
+            if policy_type.generates_passwords:
+                own = policy_type.settings_of(policy)
     if flags is not None and not flags & GENERATOR_POLICIES:
         return own
     return binding_settings(user=user).get(PolicyType.PASSWORD_GENERATOR, own)

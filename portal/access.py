@@ -613,8 +613,6 @@ class VaultAccess:
     issued_by: object = field(default=None, repr=False, compare=False)
     # Item types the org's policies remove (e.g. cards): hidden, and not to be created.
     hidden_item_types: frozenset[str] = frozenset()
-    # This org's password generator policy's settings (None: no such policy).
-    own_generator_settings: dict | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.issued_by is not _ISSUED_HERE:
@@ -627,9 +625,7 @@ class VaultAccess:
         the pages that show items never do."""
         from policies.selectors import generator_settings_for
 
-        return generator_settings_for(
-            org=self.org, user=self.actor.user, own=self.own_generator_settings
-        )
+        return generator_settings_for(org=self.org, user=self.actor.user)
 
     @property
     def org(self) -> Organization:
@@ -707,16 +703,14 @@ def vault_access(actor: Actor) -> VaultAccess | None:
         and actor.org.admins_access_all_items
     )
     levels = {} if reaches_all else _levels_of_actor(actor)
-    from policies.selectors import vault_rules
+    from policies.selectors import vault_hidden_item_types
 
-    rules = vault_rules(org=actor.org)  # the member's other orgs: when a form asks
     return VaultAccess(
         actor=actor,
         collection_levels=levels,
         reaches_all_items=reaches_all,
         issued_by=_ISSUED_HERE,
-        hidden_item_types=rules.hidden_item_types,
-        own_generator_settings=rules.generator_settings,
+        hidden_item_types=vault_hidden_item_types(org=actor.org),
     )
 
 
