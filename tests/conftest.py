@@ -8,6 +8,7 @@ import pytest
 from clients.models import AccessLevel, Collection, MemberRole
 from portal.models import User
 from providers.models import Provider, ProviderRole
+from tests.browsing import click_and_load
 
 from . import factories
 
@@ -138,8 +139,7 @@ def browser_login(browser, live_server):
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("input[name=username]", user.email)
         page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        click_and_load(page, "button[type=submit]")
         return page
 
     yield _login

@@ -10,6 +10,7 @@ import pytest
 from clients.models import AccessLevel, Collection, Membership, MemberStatus
 from providers.models import ProviderRole
 from tests import factories
+from tests.browsing import click_and_load
 from tests.providers.helpers import accept_url_from_outbox
 from tests.vault.conftest import give_keys, login_content, make_item
 
@@ -37,10 +38,10 @@ def test_provider_invites_confirms_and_grants_and_the_member_finds_the_item(
     # The provider admin enters the client and invites a member.
     page = browser_login(admin)
     page.goto(f"{live_server.url}/orgs/{org.pk}/members/")
-    page.click("text=Invite members")
+    click_and_load(page, "text=Invite members")
     page.fill("textarea[name=emails]", "dana@newco.test")
     page.check("input[name=role][value=user]")
-    page.click("button:has-text('Send invitations')")
+    click_and_load(page, "button:has-text('Send invitations')")
     assert "dana@newco.test" in page.locator("table").inner_text()
 
     # Dana accepts in a browser of her own, setting a password.
@@ -50,8 +51,7 @@ def test_provider_invites_confirms_and_grants_and_the_member_finds_the_item(
         dana_page.goto(accept_url_from_outbox())
         dana_page.fill("input[name=password1]", "a long new passphrase")
         dana_page.fill("input[name=password2]", "a long new passphrase")
-        dana_page.click("button:has-text('Accept invitation')")
-        dana_page.wait_for_load_state()
+        click_and_load(dana_page, "button:has-text('Accept invitation')")
         dana = Membership.objects.get(org=org, email="dana@newco.test")
         assert dana.status == MemberStatus.ACCEPTED
         # Not confirmed yet: the org answers as to a stranger.
@@ -61,11 +61,11 @@ def test_provider_invites_confirms_and_grants_and_the_member_finds_the_item(
         # The provider confirms her from the list, then grants Finance on her edit page.
         page.reload()
         page.check(f"#member-{dana.pk}")
-        page.click("button[value=confirm]")
+        click_and_load(page, "button[value=confirm]")
         assert "1 confirmed" in page.locator(".messages").inner_text()
         page.goto(f"{live_server.url}/orgs/{org.pk}/members/{dana.pk}/edit/")
         page.select_option(f"select[name=collection_{finance.pk}]", AccessLevel.VIEW)
-        page.click("button[type=submit]:has-text('Save')")
+        click_and_load(page, "button[type=submit]:has-text('Save')")
         assert Membership.objects.get(pk=dana.pk).status == MemberStatus.CONFIRMED
         assert finance.member_grants.get(membership=dana).level == AccessLevel.VIEW
 

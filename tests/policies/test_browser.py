@@ -13,6 +13,7 @@ from django_otp.oath import totp
 from clients.models import MemberRole, Membership, MemberStatus
 from policies.models import PolicyType
 from tests import factories
+from tests.browsing import click_and_load
 from tests.policies.helpers import edit_url
 from tests.vault.conftest import give_keys
 
@@ -50,8 +51,7 @@ def test_a_revoked_member_enrols_and_is_restored(browser_login, live_server, set
     owner_page = browser_login(owner)
     owner_page.goto(live_server.url + edit_url(org, PolicyType.TWO_STEP_LOGIN))
     owner_page.check("input[name=enabled]")
-    owner_page.click("main button.primary:has-text('Save')")
-    owner_page.wait_for_load_state()
+    click_and_load(owner_page, "main button.primary:has-text('Save')")
     assert "1 member without two-step login revoked" in owner_page.locator(".messages").inner_text()
     assert status_of(membership) == MemberStatus.REVOKED
     assert any(message.to == [member.email] for message in mail.outbox)
@@ -60,15 +60,13 @@ def test_a_revoked_member_enrols_and_is_restored(browser_login, live_server, set
     # The member turns two-step login on with the key shown on the page.
     member_page.goto(live_server.url + reverse("two_step"))
     member_page.fill("input[name=token]", code_for_key_shown(member_page))
-    member_page.click("button:has-text('Turn on two-step login')")
-    member_page.wait_for_load_state()
+    click_and_load(member_page, "button:has-text('Turn on two-step login')")
     assert "Two-step login is on" in member_page.locator(".messages").inner_text()
 
     # The owner restores them from the members page.
     owner_page.goto(live_server.url + reverse("org_members", kwargs={"org_id": org.pk}))
     owner_page.check(f"#member-{membership.pk}")
-    owner_page.click("button[value=restore]")
-    owner_page.wait_for_load_state()
+    click_and_load(owner_page, "button[value=restore]")
     assert "restored" in owner_page.locator(".messages").inner_text()
     assert status_of(membership) == MemberStatus.CONFIRMED
 

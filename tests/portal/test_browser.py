@@ -5,6 +5,7 @@ import pytest
 from clients.models import MemberRole
 from providers.models import ProviderRole
 from tests import factories
+from tests.browsing import click_and_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,9 +27,9 @@ def test_provider_admin_signs_in_and_enters_a_client(tenants, browser_login, liv
     assert page.url.endswith(f"/providers/{provider.pk}/")
     assert page.locator("table.list").inner_text().count("Browser Client") == 1
     assert "Someone Else" not in page.content()
-    page.click("text=Browser Client")
+    click_and_load(page, "text=Browser Client")
     assert page.url.endswith(f"/orgs/{org.pk}/")
-    page.click("nav.sidebar >> text=Members")
+    click_and_load(page, "nav.sidebar >> text=Members")
     assert "owner@browser.test" in page.locator("table.list").inner_text()
 
 
@@ -37,7 +38,7 @@ def test_owner_signs_in_to_their_org_and_signs_out(tenants, browser_login, live_
     page = browser_login(owner)
     assert page.url.endswith(f"/orgs/{org.pk}/")
     assert page.locator("h1").inner_text() == "Browser Client"
-    page.click("text=Sign out")
+    click_and_load(page, "text=Sign out")
     assert page.url.endswith("/accounts/login/")
 
 
@@ -48,7 +49,7 @@ def test_wrong_password_keeps_the_email_and_says_why(tenants, browser, live_serv
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", admin.email)
     page.fill("input[name=password]", "not the password")
-    page.click("button[type=submit]")
+    click_and_load(page, "button[type=submit]")
     assert "Please enter a correct email and password" in page.content()
     assert page.input_value("input[name=username]") == admin.email
     context.close()

@@ -9,6 +9,7 @@ from django.core import mail
 from clients.models import Membership, MemberStatus
 from providers.models import ProviderRole
 from tests import factories
+from tests.browsing import click_and_load
 
 from .helpers import accept_url_from_outbox
 
@@ -27,12 +28,12 @@ def test_provider_creates_a_client_and_its_owner_accepts(
 
     page = browser_login(admin)
     assert page.url.endswith(f"/providers/{provider.pk}/")
-    page.click("text=New client")
+    click_and_load(page, "text=New client")
     page.fill("input[name=name]", "Fresh Client")
     page.select_option("select[name=plan]", "enterprise")
     page.fill("input[name=seats]", "12")
     page.fill("input[name=owner_email]", "owner@fresh.test")
-    page.click("button:has-text('Create client')")
+    click_and_load(page, "button:has-text('Create client')")
     assert "Client Fresh Client created" in page.locator(".messages").inner_text()
     assert mail.outbox[-1].to == ["owner@fresh.test"]
 
@@ -43,8 +44,7 @@ def test_provider_creates_a_client_and_its_owner_accepts(
         assert "Fresh Client" in owner_page.content()
         owner_page.fill("input[name=password1]", "a long new passphrase")
         owner_page.fill("input[name=password2]", "a long new passphrase")
-        owner_page.click("button:has-text('Accept invitation')")
-        owner_page.wait_for_load_state()
+        click_and_load(owner_page, "button:has-text('Accept invitation')")
         assert owner_page.locator("h1").inner_text() == "Fresh Client"
     finally:
         owner_context.close()

@@ -15,6 +15,7 @@ import pytest
 from clients.models import MemberRole
 from portal.models import Event, EventType
 from tests import factories
+from tests.browsing import click_and_load
 from vault.totp import TotpParameters, parse_totp_secret, totp_code
 
 from .conftest import give_keys
@@ -59,9 +60,9 @@ def test_member_creates_a_login_reveals_and_copies_the_password_and_sees_the_tot
     page = browser_login(user)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
 
-    page.click("nav.sidebar a:text-is('Vault')")
-    page.click("a:text-is('New item')")
-    page.click("ul.cards >> text=Login")
+    click_and_load(page, "nav.sidebar a:text-is('Vault')")
+    click_and_load(page, "a:text-is('New item')")
+    click_and_load(page, "ul.cards >> text=Login")
     page.fill("input[name=name]", "Router admin")
     page.fill("input[name=username]", "admin")
     page.click("button[name=generate]")  # JavaScript fills in a random password
@@ -69,11 +70,11 @@ def test_member_creates_a_login_reveals_and_copies_the_password_and_sees_the_tot
     assert len(password) == 20
     page.fill("input[name=totp]", TOTP_SECRET)
     page.check("input[name=collections]")
-    page.click("button.primary:has-text('Save')")
+    click_and_load(page, "button.primary:has-text('Save')")
 
     assert page.locator("h1").inner_text() == "Router admin"
     assert password not in page.content()  # masked until revealed
-    page.click("form.reveal:has(input[value=password]) >> text=Reveal")
+    click_and_load(page, "form.reveal:has(input[value=password]) >> text=Reveal")
     assert password in page.locator(".secret-value").first.inner_text()
 
     copy = page.locator("button[data-copy-url]").first
@@ -104,15 +105,15 @@ def test_vault_pages_work_without_javascript(member, browser, live_server):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", user.email)
     page.fill("input[name=password]", factories.TEST_PASSWORD)
-    page.click("button[type=submit]")
+    click_and_load(page, "button[type=submit]")
     page.goto(f"{live_server.url}/orgs/{org.pk}/vault/new/login/")
     page.fill("input[name=name]", "No script")
-    page.click("button[name=generate]")  # the server fills the password in
+    click_and_load(page, "button[name=generate]")  # the server fills the password in
     assert "A new password was generated" in page.content()
     password = page.input_value("input[name=password]")
     page.check("input[name=collections]")
-    page.click("button.primary:has-text('Save')")
+    click_and_load(page, "button.primary:has-text('Save')")
     assert page.locator("button[data-copy-url]").first.is_hidden()  # copy needs JavaScript
-    page.click("form.reveal:has(input[value=password]) >> text=Reveal")
+    click_and_load(page, "form.reveal:has(input[value=password]) >> text=Reveal")
     assert password in page.locator(".secret-value").first.inner_text()
     context.close()

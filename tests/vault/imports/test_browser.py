@@ -18,6 +18,7 @@ from django.db import connections
 from clients.models import MemberRole
 from providers.models import ProviderRole
 from tests import factories
+from tests.browsing import click_and_load
 from tests.vault.conftest import give_keys
 from vault.imports import services
 
@@ -69,9 +70,9 @@ def test_a_provider_admin_imports_and_the_owner_finds_the_items(
 
     page = browser_login(staff)
     page.goto(f"{live_server.url}/orgs/{org.pk}/")
-    page.click("text=Import data")
+    click_and_load(page, "text=Import data")
     page.set_input_files("#id_file", str(path))
-    page.click("button:has-text('Import')")
+    click_and_load(page, "button:has-text('Import')")
     assert page.locator("#import-status").inner_text() in ("Queued", "Running")
     assert page.locator("meta[http-equiv=refresh]").count() == 1
     # The page reloads itself every two seconds (a meta refresh) until the job is done.
