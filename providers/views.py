@@ -8,7 +8,6 @@ from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,9 +33,9 @@ from portal.access import (
 from portal.context_processors import DISMISSED_BANNERS_SESSION_KEY
 from portal.csv import csv_response
 from portal.pagination import paginate, search_term
-from portal.row_links import url_for_each
 
 from . import selectors, services
+from .dashboard_rows import dashboard_rows
 from .forms import (
     ClientAddForm,
     ClientCreateForm,
@@ -132,14 +131,16 @@ def dashboard(request: HttpRequest, *, actor, provider) -> HttpResponse:
     # Pending invitations change by themselves when a link runs out: recount those first.
     client_figures_refresh_expired(provider=provider)
     page = paginate(request, selectors.client_ids_for_actor(actor=actor, search=search, sort=sort))
-    page.object_list = _dashboard_rows(
-        provider, selectors.client_rows_with_counts(page.object_list)
+    page.object_list = selectors.client_rows_with_counts(page.object_list)
+    rows = dashboard_rows(
+        provider, page.object_list, can_rename=actor.can(ProviderCapability.CLIENTS_RENAME)
     )
     internal_org = provider.internal_org if provider.internal_org_id else None
     context = provider_page_context(
         actor,
         provider,
         page=page,
+        rows=rows,
         search=search,
         sort=sort,
         extra_query=_query(sort=sort if sort != selectors.DEFAULT_SORT else ""),
@@ -149,41 +150,6 @@ def dashboard(request: HttpRequest, *, actor, provider) -> HttpResponse:
         limited_to_chosen_clients=not actor.reaches_all_clients,
     )
     return render(request, "providers/dashboard.html", context)
-
-
-_SHOWN_FIGURES = (
-    "seats_used",
-    "seats",
-    "confirmed",
-    "accepted",
-    "invited",
-    "revoked",
-    "pending_invitations",
-    "policies_enabled",
-    "without_two_step",
-)
-
-
-def _dashboard_rows(provider: Provider, clients: list[Organization]) -> list[Organization]:
-    """The clients of a dashboard page, each with what its row shows beyond its columns:
-    its figures with thousands separators, its links, and its last activity as the time
-    element writes it (as the `date` and `naturaltime` filters would). Done here, once
-    per row: as template tags and filters, they were most of the page's rendering time."""
-    overview_url = url_for_each("org_overview")
-    edit_url = url_for_each("provider_client_edit", provider.pk)
-    for client in clients:
-        # Written as the `intcomma` filter writes them (the portal's one locale, en-us).
-        client.shown = {name: f"{getattr(client, name):,}" for name in _SHOWN_FIGURES}
-        client.overview_url = overview_url(client.pk)
-        client.edit_url = edit_url(client.pk)
-        # The baseline's cell (a partial of the policies app) only for clients given one.
-        client.has_baseline = getattr(client, "baseline_assignment", None) is not None
-        if client.last_activity:
-            local = timezone.localtime(client.last_activity)
-            client.last_activity_iso = local.isoformat()
-            client.last_activity_minute = f"{local:%Y-%m-%d %H:%M}"
-            client.last_activity_ago = naturaltime(client.last_activity)
-    return clients
 
 
 @require_POST

@@ -32,6 +32,7 @@ from .content import ContentError, ItemContent, ItemType, generate_password
 from .crypto import ItemUnreadable, KeyChain, open_item
 from .display import MASK, item_display
 from .forms import ITEM_FORMS, ItemEditor, ItemFilterForm, MoveForm, item_editor
+from .list_rows import item_rows_html
 from .services import (
     GONE_MESSAGE,
     ItemChanged,
@@ -130,6 +131,7 @@ def item_list(request, *, actor, org, access):
         filter_form=filter_form,
         item_filter=item_filter,
         result=result,
+        rows_html=item_rows_html(result.rows),
         page=result.page,
         collections=collections,
         item_types=ItemType.choices,

@@ -52,4 +52,3 @@ def test_the_script_prefix_is_part_of_the_address():
 
     assert prefixed == f"/portal/orgs/{org_id}/members/"
     assert _render("{% url 'org_members' org_id %}", org_id=org_id) == f"/orgs/{org_id}/members/"
-

@@ -123,9 +123,16 @@ def test_rows_write_figures_as_intcomma_would(world, login):
     world.org.seats = 12345
     world.org.save()
     response = login(world.provider_admin).get(provider_url("provider_dashboard", world.provider))
-    [row] = [c for c in response.context["page"].object_list if c.pk == world.org.pk]
+    clients = response.context["page"].object_list
+    [(client, row)] = [
+        (c, row)
+        for c, row in zip(clients, response.context["rows"], strict=True)
+        if c.pk == world.org.pk
+    ]
 
-    assert row.shown["seats"] == intcomma(12345) == "12,345"
-    assert f"{intcomma(row.seats_used)} of 12,345" in response.content.decode()
-    for name, shown in row.shown.items():
-        assert shown == intcomma(getattr(row, name))
+    assert intcomma(12345) == "12,345"
+    assert f'<td class="num">{intcomma(client.seats_used)} of 12,345</td>' in row
+    assert f"<td>{intcomma(client.confirmed)} confirmed" in row
+    assert f'<td class="num">{intcomma(client.pending_invitations)}</td>' in row
+    assert f'<td class="num">{intcomma(client.policies_enabled)}' in row
+    assert f'">{intcomma(client.without_two_step)}</td>' in row
