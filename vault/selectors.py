@@ -10,6 +10,7 @@ matching items the actor reaches, and pages them.
 from __future__ import annotations
 
 import gc
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -31,7 +32,7 @@ from django.utils.timezone import get_current_timezone
 
 from clients.models import Collection
 from portal.access import ItemGrant, VaultAccess
-from portal.pagination import PAGE_SIZE
+from portal.pagination import PAGE_SIZE, ListPaginator
 from portal.prepared import PreparedQuery, attach_prefetched
 from portal.row_links import url_for_each
 
@@ -148,6 +149,22 @@ def _listed(
     return items
 
 
+def _listed_in_order(
+    user_id, org_id, collection_ids, hidden_types, in_collection, of_type, favorite_of, **shape
+) -> QuerySet[Item]:
+    """The list in its order (`LIST_ORDER`), newest change first, without the (large,
+    unneeded) bodies, each item with whether the user marked it a favourite."""
+    listed = (org_id, collection_ids, hidden_types, in_collection, of_type, favorite_of)
+    mine = Favorite.objects.filter(user_id=user_id, item_id=OuterRef("pk"))
+    items = _listed(*listed, **shape).defer("data_ciphertext").annotate(is_favorite=Exists(mine))
+    return items.order_by("-updated_at", "id")
+
+
+# `_listed_in_order`'s order for portal.pagination: a page reached by Next or Previous
+# starts at a row, read from the index `vault_item_live_order`.
+LIST_ORDER = [("updated_at", True), ("id", False)]
+
+
 def _listed_page(
     user_id,
     org_id,
@@ -160,12 +177,9 @@ def _listed_page(
     start: int,
     **shape,
 ) -> QuerySet[Item]:
-    """A page of the list, newest change first, without the (large, unneeded) bodies, each
-    item with whether the user marked it a favourite."""
+    """A page of the list by its offset (the first pages, and pages asked for by number)."""
     listed = (org_id, collection_ids, hidden_types, in_collection, of_type, favorite_of)
-    mine = Favorite.objects.filter(user_id=user_id, item_id=OuterRef("pk"))
-    items = _listed(*listed, **shape).defer("data_ciphertext").annotate(is_favorite=Exists(mine))
-    return items.order_by("-updated_at", "pk")[start : start + PAGE_SIZE]
+    return _listed_in_order(user_id, *listed, **shape)[start : start + PAGE_SIZE]
 
 
 def _listed_count(
@@ -210,6 +224,9 @@ class _ListedItems:
     def count(self) -> int:
         return _LISTED_COUNT.first(*self.listed, **self.shape) or 0
 
+    def in_order(self) -> QuerySet[Item]:
+        return _listed_in_order(self.user_id, *self.listed, **self.shape)
+
     def __getitem__(self, window: slice) -> list[Item]:
         start, stop = window.start or 0, window.stop
         if stop <= start:
@@ -225,19 +242,22 @@ def item_list_page(
     *,
     access: VaultAccess,
     item_filter: ItemFilter,
-    page_number,
+    page_params: Mapping[str, str],
     keychain: KeyChain,
     collections: list[Collection],
 ) -> ItemListPage:
-    """`collections`: the actor's `visible_collections`, which the rows name."""
+    """`collections`: the actor's `visible_collections`, which the rows name.
+    `page_params`: the request's `page`, and `after` or `before` (portal.pagination)."""
+    page_number = page_params.get("page")
     if item_filter.search.strip():
         items = _filtered(access, item_filter)
         return _searched_page(access, items, item_filter.search, page_number, keychain, collections)
-    paginator = Paginator(_ListedItems(access, item_filter), PAGE_SIZE)
+    listed = _ListedItems(access, item_filter)
+    paginator = ListPaginator(listed, PAGE_SIZE, order=LIST_ORDER, in_order=listed.in_order)
     tally = _tally_for(access, item_filter)
     if tally is not None:
         paginator.count = tally  # instead of counting the rows in SQL
-    page = paginator.get_page(page_number)
+    page = paginator.page_for(page_params)
     page_items = page.object_list
     names, failures = _names(access, page_items, keychain)
     rows = _rows(access, page_items, names, collections)

@@ -119,7 +119,7 @@ def item_list(request, *, actor, org, access):
     result = selectors.item_list_page(
         access=access,
         item_filter=item_filter,
-        page_number=params.get("page"),
+        page_params=params,
         keychain=KeyChain(org.pk),
         collections=collections,
     )

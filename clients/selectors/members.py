@@ -27,10 +27,12 @@ def member_list(
     return members.order_by("email", "pk")
 
 
-def member_rows(*, members: QuerySet[Membership]) -> QuerySet[Membership]:
+def member_rows(*, members: QuerySet[Membership] | list[Membership]) -> QuerySet[Membership]:
     """`members` (a page of `member_list`, sliced) with their account, group and direct
     collection counts, two-step state and expired invitation: one query, whose
     per-member subqueries run for the page's rows only."""
+    if not isinstance(members, QuerySet):  # a page read from a row on (portal.pagination)
+        members = [member.pk for member in members]
     return (
         Membership.objects.filter(pk__in=members)
         .select_related("user")

@@ -3,6 +3,7 @@ collections, favourite, level, address and time, and pages past the prepared one
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -29,7 +30,7 @@ def rows_for(user, org, **filters) -> list[selectors.ItemRow]:
     return selectors.item_list_page(
         access=access,
         item_filter=selectors.ItemFilter(**filters),
-        page_number=1,
+        page_params={},
         keychain=KeyChain(org.pk),
         collections=selectors.visible_collections(access),
     ).rows
@@ -116,3 +117,50 @@ def test_an_empty_list_reads_no_page(vault_world, login):
     sql = [query["sql"] for query in captured.captured_queries]
     assert any("COUNT(*)" in text for text in sql)
     assert not any('ORDER BY "vault_item"."updated_at"' in text for text in sql)
+
+
+HOSTILE = '<img src=x onerror=alert(1)> & "Bank"'
+HOSTILE_ESCAPED = "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;Bank&quot;"
+
+
+@pytest.mark.parametrize("searched", [False, True], ids=["list", "search"])
+def test_row_markup_escapes_item_and_collection_names(vault_world, login, searched):
+    """vault/list_rows.py writes the rows in Python: names are escaped as templates do."""
+    w = vault_world
+    hostile_collection = factories.CollectionFactory(org=w.org, name="<b>Ops</b>")
+    item = make_item(
+        w.alice, w.org, [w.collection, hostile_collection], login_content(HOSTILE), reprompt=True
+    )
+    Favorite.objects.create(user=w.alice, item=item)
+    client = login(w.alice)
+    if searched:
+        response = client.post(vault_url("item_list", w.org), {"q": "onerror"})
+    else:
+        response = client.get(vault_url("item_list", w.org))
+    content = response.content.decode()
+
+    assert HOSTILE not in content and "<b>Ops</b>" not in content
+    row = next(r for r in response.context["rows_html"] if str(item.pk) in r)
+    assert row == (
+        "<tr>"
+        '<td><span class="star" title="Favourite">★</span> '
+        f'<a href="{vault_url("item_detail", w.org, item)}">{HOSTILE_ESCAPED}</a>'
+        ' <span class="badge">re-prompt</span></td>'
+        "<td>Login</td>"
+        '<td><span class="badge">&lt;b&gt;Ops&lt;/b&gt;</span> '
+        '<span class="badge">Shared</span> </td>'
+        f"<td>{date_filter(timezone.localtime(item.updated_at), 'Y-m-d H:i')}</td>"
+        "</tr>"
+    )
+    assert row in content
+
+
+def test_an_unreadable_row_names_the_item_by_its_id(vault_world):
+    from vault.list_rows import item_rows_html
+
+    w = vault_world
+    (row,) = [r for r in rows_for(w.alice, w.org) if r.item.pk == w.item.pk]
+    unreadable = dataclasses.replace(row, name=None, favorite=False)
+    (html,) = item_rows_html([unreadable])
+    assert f"<em>Unreadable item {w.item.pk}</em></a></td>" in html
+    assert "star" not in html

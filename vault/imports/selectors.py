@@ -20,7 +20,7 @@ def import_jobs_for_org(*, org: Organization) -> QuerySet[ImportJob]:
         ImportJob.objects.filter(org=org)
         .select_related("created_by", "acting_provider", "collection")
         .defer("upload_key_wrapped")
-        .order_by("-created_at")
+        .order_by("-created_at", "-id")  # the id breaks ties, so that pages can follow on
     )
 
 
