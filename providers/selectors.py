@@ -274,6 +274,25 @@ class ClientIds:
             return self._queryset().count()
         return _CLIENT_COUNT.first(*self._scope, figures_joined=_sorts_by_figure(self._sort))
 
+    @property
+    def keyset_order(self) -> list[tuple[str, bool]] | None:
+        """`_ordering(sort)` as (column, descending) pairs, for portal.pagination to read
+        a page from a row on; None for the last activity (clients without any sort last
+        by a NULL test, not a column)."""
+        key, descending = self._sort.lstrip("-"), self._sort.startswith("-")
+        if key == "last_activity":
+            return None
+        if _sorts_by_figure(self._sort):
+            figure = f"figures__{_STORED_AS.get(key, key)}"
+            return [(figure, descending), ("figures__name", False), ("figures__org_id", False)]
+        if key == "name":
+            return [("name", descending), ("id", False)]
+        return [(key, descending), ("name", False), ("id", False)]
+
+    def in_order(self) -> QuerySet:
+        """The ids as a queryset in `keyset_order`, for a page read from a row."""
+        return self._queryset().values_list("pk", flat=True)
+
     def __getitem__(self, rows: slice) -> list:
         start, stop = rows.start or 0, rows.stop
         if stop <= start:  # no client: no query, as for an empty slice of a queryset

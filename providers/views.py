@@ -32,7 +32,7 @@ from portal.access import (
 )
 from portal.context_processors import DISMISSED_BANNERS_SESSION_KEY
 from portal.csv import csv_response
-from portal.pagination import paginate, search_term
+from portal.pagination import PAGE_SIZE, ListPaginator, paginate, search_term
 
 from . import selectors, services
 from .dashboard_rows import dashboard_rows
@@ -130,7 +130,10 @@ def dashboard(request: HttpRequest, *, actor, provider) -> HttpResponse:
     sort = selectors.clean_sort(request.GET.get("sort"))
     # Pending invitations change by themselves when a link runs out: recount those first.
     client_figures_refresh_expired(provider=provider)
-    page = paginate(request, selectors.client_ids_for_actor(actor=actor, search=search, sort=sort))
+    ids = selectors.client_ids_for_actor(actor=actor, search=search, sort=sort)
+    page = ListPaginator(ids, PAGE_SIZE, order=ids.keyset_order, in_order=ids.in_order).page_for(
+        request.GET
+    )
     page.object_list = selectors.client_rows_with_counts(page.object_list)
     rows = dashboard_rows(
         provider, page.object_list, can_rename=actor.can(ProviderCapability.CLIENTS_RENAME)

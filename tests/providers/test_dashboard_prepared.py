@@ -13,6 +13,7 @@ from django.utils import timezone
 from portal.pagination import PAGE_SIZE
 from providers import selectors
 from tests import factories
+from tests.paging import link, row_ids, walk
 
 from .helpers import provider_actor, provider_url
 
@@ -136,3 +137,36 @@ def test_rows_write_figures_as_intcomma_would(world, login):
     assert f'<td class="num">{intcomma(client.pending_invitations)}</td>' in row
     assert f'<td class="num">{intcomma(client.policies_enabled)}' in row
     assert f'">{intcomma(client.without_two_step)}</td>' in row
+
+
+@pytest.mark.parametrize(
+    "sort", ["name", "-name", "seats_used", "-confirmed", "plan", "-seats", "last_activity"]
+)
+def test_next_and_previous_walk_the_pages_their_numbers_show(world, login, clients, sort):
+    """Next and Previous carry the row they continue from (portal/pagination.py): the
+    dashboard reads such a page from that row on in its sort's order, and shows the same
+    clients as the page of that number. The last activity sorts clients without any last
+    (not a column) and so stays with numbers."""
+    client = login(world.provider_admin)
+    url = provider_url("provider_dashboard", world.provider)
+    start = f"?sort={sort}"
+    forward = walk(client, url, "next", start=start)
+    numbered = [
+        (n, row_ids(client.get(f"{url}?sort={sort}&page={n}"))) for n in range(1, len(forward) + 1)
+    ]
+    assert forward == numbered and len(forward) == 3
+    walked = [pk for _n, rows in forward for pk in rows]
+    assert (
+        len(walked)
+        == len(set(walked))
+        == selectors.client_ids_for_actor(
+            actor=provider_actor(world.provider_admin, world.provider)
+        ).count()
+    )
+    second = link(client.get(f"{url}?sort={sort}&page=2"), "next")
+    if sort == "last_activity":
+        assert "after=" not in second
+    else:
+        assert "&after=" in second
+        last = link(client.get(url + second), "prev")
+        assert walk(client, url, "prev", start=last) == numbered[1::-1]
