@@ -37,7 +37,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db.models import Func, IntegerField, Model, QuerySet
 from django.db.models.query import (
     FlatValuesListIterable,
     ModelIterable,
@@ -265,6 +265,15 @@ def _instances(compiled: _Compiled, rows: list, using: str) -> list:
             setattr(obj, name, row[position])
         found.append(obj)
     return found
+
+
+_COUNT_ALL = Func(template="COUNT(*)", output_field=IntegerField())
+
+
+def row_count(rows: QuerySet) -> QuerySet:
+    """`rows.count()` as a query that returns one row, so that it can be prepared:
+    `COUNT(*)` over `rows`, with no GROUP BY (`Count()` would group by the row)."""
+    return rows.order_by().values_list(_COUNT_ALL, flat=True)
 
 
 def attach_prefetched(obj: Model, name: str, objects: list) -> None:

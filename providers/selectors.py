@@ -32,7 +32,7 @@ from portal.access import Capability, ProviderActor, is_provider_admin_role, res
 from portal.events import in_date_range
 from portal.models import Event, Invitation
 from portal.pagination import PAGE_SIZE
-from portal.prepared import PreparedQuery
+from portal.prepared import PreparedQuery, row_count
 
 from .models import Provider, ProviderRole, ProviderUser, ProviderUserStatus
 
@@ -66,7 +66,7 @@ def _confirmed_admins(provider_id, admin_roles: list[str]) -> QuerySet[ProviderU
 # Every provider page counts them (the failover banner): prepared (portal/prepared.py).
 # The admin roles are an argument: the permission layer's answer, asked on each count.
 _CONFIRMED_ADMIN_COUNT = PreparedQuery(
-    lambda provider_id, admin_roles: _row_count(_confirmed_admins(provider_id, admin_roles))
+    lambda provider_id, admin_roles: row_count(_confirmed_admins(provider_id, admin_roles))
 )
 
 
@@ -131,13 +131,6 @@ def _clients_in_scope(provider_id, internal_org: list, chosen_by: list) -> Query
     if chosen_by:
         clients = clients.filter(scoped_provider_users=chosen_by[0])
     return clients
-
-
-def _row_count(rows: QuerySet) -> QuerySet:
-    """`rows.count()` as a query that returns rows, so that it can be prepared: one
-    COUNT over `rows`, with no GROUP BY (Django sees no aggregate)."""
-    counted = Func(F("pk"), function="COUNT", output_field=IntegerField())
-    return rows.order_by().annotate(rows_counted=counted).values_list("rows_counted", flat=True)
 
 
 # The dashboard's columns stored per client (`clients.ClientFigures`, kept by database
@@ -239,7 +232,7 @@ def _client_count(provider_id, internal_org, chosen_by, *, figures_joined: bool)
     """The count of `_unsearched_client_list`: the same for every sort but for the join
     of a figure sort."""
     clients = _clients_in_scope(provider_id, internal_org, chosen_by)
-    return _row_count(_figures_joined(clients, provider_id) if figures_joined else clients)
+    return row_count(_figures_joined(clients, provider_id) if figures_joined else clients)
 
 
 def _client_page_ids(provider_id, internal_org, chosen_by, *, sort: str, offset: int):

@@ -23,7 +23,6 @@ from django.db.models import (
     F,
     FilteredRelation,
     Func,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -33,7 +32,7 @@ from django.utils.timezone import get_current_timezone
 from clients.models import Collection
 from portal.access import ItemGrant, VaultAccess
 from portal.pagination import PAGE_SIZE, ListPaginator
-from portal.prepared import PreparedQuery, attach_prefetched
+from portal.prepared import PreparedQuery, attach_prefetched, row_count
 from portal.row_links import url_for_each
 
 from . import name_index, tallies
@@ -186,12 +185,8 @@ def _listed_count(
     org_id, collection_ids, hidden_types, in_collection, of_type, favorite_of, **shape
 ) -> QuerySet[Item]:
     listed = (org_id, collection_ids, hidden_types, in_collection, of_type, favorite_of)
-    return _listed(*listed, **shape).order_by().values_list(_ROW_COUNT, flat=True)
+    return row_count(_listed(*listed, **shape))
 
-
-# COUNT(*) as a plain value, so that the count is a query like the others: `Count()`
-# would make it group by the item.
-_ROW_COUNT = Func(template="COUNT(*)", output_field=IntegerField())
 
 _LISTED_PAGE = PreparedQuery(_listed_page)
 _LISTED_COUNT = PreparedQuery(_listed_count)
@@ -295,7 +290,7 @@ def _tally_for(access: VaultAccess, item_filter: ItemFilter) -> int | None:
 
 def _live_of_types(org_id, types) -> QuerySet:
     live = Item.objects.filter(org_id=org_id, deleted_at__isnull=True, type__in=types)
-    return live.order_by().values_list(_ROW_COUNT, flat=True)
+    return row_count(live)
 
 
 _HIDDEN_LIVE_COUNT = PreparedQuery(_live_of_types)

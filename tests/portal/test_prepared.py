@@ -10,10 +10,10 @@ from django.db import connection
 from django.db.models import Count
 from django.test import override_settings
 
-from clients.models import MemberStatus, Organization
+from clients.models import Membership, MemberStatus, Organization
 from portal.access import _orgs_with_ties
 from portal.models import Event, EventType, User
-from portal.prepared import PreparedInsert, PreparedQuery, PreparedQueryMismatch
+from portal.prepared import PreparedInsert, PreparedQuery, PreparedQueryMismatch, row_count
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +99,20 @@ def test_values_list_rows():
     )
 
     assert rows.fetch(org.pk) == [(org.pk, "Acme")]
+
+
+def test_row_count_counts_as_count_does_in_one_row_without_grouping():
+    org, other = factories.OrganizationFactory(), factories.OrganizationFactory()
+    for _ in range(3):
+        factories.MembershipFactory(org=org)
+    factories.MembershipFactory(org=other)
+    counted = PreparedQuery(lambda org_id: row_count(Membership.objects.filter(org_id=org_id)))
+
+    assert counted.first(org.pk) == org.memberships.count() == 3
+    assert counted.first(other.pk) == 1
+    assert counted.first(uuid.uuid4()) == 0
+    sql = str(row_count(org.memberships.all()).query)
+    assert sql.startswith("SELECT COUNT(*) ") and "GROUP BY" not in sql
 
 
 def test_a_shape_that_depends_on_an_argument_fails_in_checked_mode():
