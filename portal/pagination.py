@@ -2,11 +2,13 @@
 
 Pages are numbered for the reader ("Page 3 of 40"), and Next and Previous also carry the
 row they continue from (`after=` / `before=`, that row's id). A page reached through them
-starts at that row in the list's order (keyset pagination): the database reads the
-page's own rows from the index of that order, where an OFFSET would walk every row of the
-pages before it first. It works for any list ordered by plain, non-null columns of its
-model ending with the primary key, e.g. `order_by("-occurred_at", "-id")`; other lists,
-a page number typed by hand, or a row that has left the list fall back to the number.
+is read from just past that row in the list's order (keyset pagination): the database
+reads the page's own rows from the index of that order, where an OFFSET would walk every
+row of the pages before it first. `paginate` finds the order of a queryset ordered by
+plain, non-null columns of its model ending with the primary key, e.g.
+`order_by("-occurred_at", "-id")`; a list that is not a queryset declares it
+(`ListPaginator(order=..., in_order=...)`). Other lists, a page number typed by hand, or
+a row that has left the list fall back to the number (OFFSET).
 """
 
 from __future__ import annotations
