@@ -13,15 +13,26 @@ a row that has left the list fall back to the number (OFFSET).
 
 from __future__ import annotations
 
+from typing import NamedTuple
 from uuid import UUID
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Exists, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 from django.db.models.query import FlatValuesListIterable, ModelIterable
 from django.utils.functional import cached_property
 
 PAGE_SIZE = 25
+
+
+class Column(NamedTuple):
+    """One column of a list's order. A `nullable` one sorts its NULLs last either way,
+    as `clients.models.figure_sort_key` orders the last activity."""
+
+    name: str
+    descending: bool
+    nullable: bool = False
 
 
 def paginate(request, queryset, *, per_page: int = PAGE_SIZE) -> Page:
@@ -84,8 +95,8 @@ class ListPaginator(Paginator):
     on where its order allows.
 
     A list that is not a queryset (one with prepared queries, say) passes its order and
-    a function that builds it as an ordered queryset: `order` as (column, descending)
-    pairs ending with the primary key, `in_order` called only for a page read from a row.
+    a function that builds it as an ordered queryset: `order` as `Column`s ending with a
+    unique one, `in_order` called only for a page read from a row.
     """
 
     def __init__(self, object_list, per_page, *, order=None, in_order=None, **options):
@@ -93,8 +104,8 @@ class ListPaginator(Paginator):
         self._order, self._in_order = order, in_order
 
     @cached_property
-    def order(self) -> list[tuple[str, bool]] | None:
-        """The list's order as (column, descending) pairs, if a page can start at a row."""
+    def order(self) -> list[Column] | None:
+        """The list's order, if a page can be read from a row on."""
         return self._order if self._in_order else _keyset_order(self.object_list)
 
     @cached_property
@@ -154,7 +165,7 @@ class ListPaginator(Paginator):
         )
 
 
-def _keyset_order(queryset) -> list[tuple[str, bool]] | None:
+def _keyset_order(queryset) -> list[Column] | None:
     if not isinstance(queryset, QuerySet):
         return None
     query, meta = queryset.query, queryset.model._meta
@@ -179,26 +190,34 @@ def _keyset_order(queryset) -> list[tuple[str, bool]] | None:
             return None  # an annotation, or a column of another table
         if not field.concrete or field.null or field.is_relation:
             return None
-        order.append((name, term.startswith("-")))
-    if order[-1][0] != meta.pk.name:
+        order.append(Column(name, term.startswith("-")))
+    if order[-1].name != meta.pk.name:
         return None  # ties would make pages skip or repeat rows
     return order
 
 
-def _beyond(queryset: QuerySet, order, row_id, forward: bool) -> Q:
+def _beyond(queryset: QuerySet, order: list[Column], row_id, forward: bool) -> Q:
     """The rows after (or before) `row_id` in `order`, compared with that row's values
     read in the same query. The row must be in the list itself: another org's row (or a
-    filtered-out one) gives no values, and so no rows."""
+    filtered-out one) is not found, and so gives no rows."""
     anchor = queryset.order_by().filter(pk=row_id)
     beyond, same = Q(), Q()
-    bound = None
-    for name, descending in order:
-        value = Subquery(anchor.values(name)[:1])
-        later = "gt" if descending != forward else "lt"
-        if bound is None:  # the first column as a range, which the index serves
-            bound = Q(**{f"{name}__{later}e": value})
-        beyond |= same & Q(**{f"{name}__{later}": value})
-        same &= Q(**{name: value})
+    bound = Q(Exists(anchor))
+    for position, column in enumerate(order):
+        name, value = column.name, Subquery(anchor.values(column.name)[:1])
+        later = "gt" if column.descending != forward else "lt"
+        strictly = Q(**{f"{name}__{later}": value})
+        equal = Q(**{name: value})
+        if column.nullable:  # NULLs last: after every value, equal to each other
+            if forward:
+                strictly |= Q(**{f"{name}__isnull": True}) & ~Q(IsNull(value, True))
+            else:
+                strictly |= Q(**{f"{name}__isnull": False}) & Q(IsNull(value, True))
+            equal |= Q(**{f"{name}__isnull": True}) & Q(IsNull(value, True))
+        elif position == 0:  # the first column as a range too, which the index serves
+            bound &= Q(**{f"{name}__{later}e": value})
+        beyond |= same & strictly
+        same &= equal
     return bound & beyond
 
 

@@ -31,7 +31,7 @@ from clients.models import MemberRole, MemberStatus, Organization, Plan, figure_
 from portal.access import Capability, ProviderActor, is_provider_admin_role, resolve
 from portal.events import in_date_range
 from portal.models import Event, Invitation
-from portal.pagination import PAGE_SIZE
+from portal.pagination import PAGE_SIZE, Column
 from portal.prepared import PreparedQuery, row_count
 
 from .models import Provider, ProviderRole, ProviderUser, ProviderUserStatus
@@ -268,19 +268,24 @@ class ClientIds:
         return _CLIENT_COUNT.first(*self._scope, figures_joined=_sorts_by_figure(self._sort))
 
     @property
-    def keyset_order(self) -> list[tuple[str, bool]] | None:
-        """`_ordering(sort)` as (column, descending) pairs, for portal.pagination to read
-        a page from a row on; None for the last activity (clients without any sort last
-        by a NULL test, not a column)."""
+    def keyset_order(self) -> list[Column]:
+        """`_ordering(sort)` as columns, for portal.pagination to read a page from a row
+        on (a figure sort: the figure, name and id of the figures row)."""
         key, descending = self._sort.lstrip("-"), self._sort.startswith("-")
-        if key == "last_activity":
-            return None
         if _sorts_by_figure(self._sort):
             figure = f"figures__{_STORED_AS.get(key, key)}"
-            return [(figure, descending), ("figures__name", False), ("figures__org_id", False)]
+            return [
+                Column(figure, descending, nullable=key == "last_activity"),
+                Column("figures__name", descending=False),
+                Column("figures__org_id", descending=False),
+            ]
         if key == "name":
-            return [("name", descending), ("id", False)]
-        return [(key, descending), ("name", False), ("id", False)]
+            return [Column("name", descending), Column("id", descending=False)]
+        return [
+            Column(key, descending),
+            Column("name", descending=False),
+            Column("id", descending=False),
+        ]
 
     def in_order(self) -> QuerySet:
         """The ids as a queryset in `keyset_order`, for a page read from a row."""

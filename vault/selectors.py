@@ -31,7 +31,7 @@ from django.utils.timezone import get_current_timezone
 
 from clients.models import Collection
 from portal.access import ItemGrant, VaultAccess
-from portal.pagination import PAGE_SIZE, ListPaginator
+from portal.pagination import PAGE_SIZE, Column, ListPaginator
 from portal.prepared import PreparedQuery, attach_prefetched, row_count
 from portal.row_links import url_for_each
 
@@ -161,7 +161,7 @@ def _listed_in_order(
 
 # `_listed_in_order`'s order for portal.pagination: a page reached by Next or Previous
 # starts at a row, read from the index `vault_item_live_order`.
-LIST_ORDER = [("updated_at", True), ("id", False)]
+LIST_ORDER = [Column("updated_at", descending=True), Column("id", descending=False)]
 
 
 def _listed_page(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from clients.models import Membership
 from clients.selectors.members import member_list
 from portal.models import Event
-from portal.pagination import PAGE_SIZE, _keyset_order
+from portal.pagination import PAGE_SIZE, Column, _keyset_order
 from tests import factories
 from tests.paging import link, page_queries, row_ids, walk
 
@@ -106,12 +106,15 @@ def test_rows_that_tie_on_the_first_column_are_neither_skipped_nor_repeated(worl
 def test_which_orders_allow_a_page_from_a_row(world):
     events = Event.objects.filter(org=world.org)
     assert _keyset_order(events.order_by("-occurred_at", "-id")) == [
-        ("occurred_at", True),
-        ("id", True),
+        Column("occurred_at", descending=True),
+        Column("id", descending=True),
     ]
     assert _keyset_order(events.order_by("-occurred_at", "-id").values_list("pk", flat=True))
     members = Membership.objects.filter(org=world.org)
-    assert _keyset_order(members.order_by("email", "pk")) == [("email", False), ("id", False)]
+    assert _keyset_order(members.order_by("email", "pk")) == [
+        Column("email", descending=False),
+        Column("id", descending=False),
+    ]
     # Not: unordered, not ending with the id (ties), a nullable column, a column of
     # another table, an annotation, rows without their id, a plain list.
     assert _keyset_order(events) is None

@@ -10,6 +10,7 @@ from django.template.defaultfilters import date
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.models import Organization
 from portal.pagination import PAGE_SIZE
 from providers import selectors
 from tests import factories
@@ -140,17 +141,18 @@ def test_rows_write_figures_as_intcomma_would(world, login):
 
 
 @pytest.mark.parametrize(
-    "sort", ["name", "-name", "seats_used", "-confirmed", "plan", "-seats", "last_activity"]
+    "sort",
+    ["name", "-name", "seats_used", "-confirmed", "plan", "-seats"]
+    + ["last_activity", "-last_activity"],
 )
 def test_next_and_previous_walk_the_pages_their_numbers_show(world, login, clients, sort):
     """Next and Previous carry the row they continue from (portal/pagination.py): the
     dashboard reads such a page from that row on in its sort's order, and shows the same
-    clients as the page of that number. The last activity sorts clients without any last
-    (not a column) and so stays with numbers."""
+    clients as the page of that number. The last activity sorts clients without any
+    last, either way: the walk crosses from dated clients to those without a date."""
     client = login(world.provider_admin)
     url = provider_url("provider_dashboard", world.provider)
-    start = f"?sort={sort}"
-    forward = walk(client, url, "next", start=start)
+    forward = walk(client, url, "next", start=f"?sort={sort}")
     numbered = [
         (n, row_ids(client.get(f"{url}?sort={sort}&page={n}"))) for n in range(1, len(forward) + 1)
     ]
@@ -164,9 +166,12 @@ def test_next_and_previous_walk_the_pages_their_numbers_show(world, login, clien
         ).count()
     )
     second = link(client.get(f"{url}?sort={sort}&page=2"), "next")
-    if sort == "last_activity":
-        assert "after=" not in second
-    else:
-        assert "&after=" in second
-        last = link(client.get(url + second), "prev")
-        assert walk(client, url, "prev", start=last) == numbered[1::-1]
+    assert "&after=" in second
+    last = link(client.get(url + second), "prev")
+    assert walk(client, url, "prev", start=last) == numbered[1::-1]
+    if "last_activity" in sort:
+        when = dict(
+            Organization.objects.filter(pk__in=walked).values_list("pk", "figures__last_activity")
+        )
+        undated = {pk for pk in walked if when[pk] is None}
+        assert undated and set(walked[-len(undated) :]) == undated  # last, either way
