@@ -175,3 +175,16 @@ def test_next_and_previous_walk_the_pages_their_numbers_show(world, login, clien
         )
         undated = {pk for pk in walked if when[pk] is None}
         assert undated and set(walked[-len(undated) :]) == undated  # last, either way
+
+
+@pytest.mark.parametrize("sort", ["name", "-last_activity", "without_two_step"])
+@pytest.mark.parametrize("direction", ["after", "before"])
+def test_a_client_of_another_provider_is_no_place_to_start(world, login, clients, sort, direction):
+    """Its id gives the page of the number: the row must be in the actor's own list, so
+    nothing of where another provider's client sorts shows (whatever its NULLs)."""
+    client = login(world.provider_admin)
+    url = provider_url("provider_dashboard", world.provider)
+    expected = row_ids(client.get(f"{url}?sort={sort}&page=2"))
+    response = client.get(f"{url}?sort={sort}&page=2&{direction}={world.other_org.pk}")
+    assert row_ids(response) == expected
+    assert world.other_org.pk not in row_ids(response)
