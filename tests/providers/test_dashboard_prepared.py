@@ -14,7 +14,7 @@ from clients.models import Organization
 from portal.pagination import PAGE_SIZE
 from providers import selectors
 from tests import factories
-from tests.paging import link, row_ids, walk
+from tests.paging import link, page_queries, row_ids, walk
 
 from .helpers import provider_actor, provider_url
 
@@ -167,6 +167,9 @@ def test_next_and_previous_walk_the_pages_their_numbers_show(world, login, clien
     )
     second = link(client.get(f"{url}?sort={sort}&page=2"), "next")
     assert "&after=" in second
+    by_number, from_row = page_queries(client, f"{url}?sort={sort}&page=3", url + second)
+    assert any("OFFSET" in sql for sql in by_number)
+    assert not any("OFFSET" in sql for sql in from_row)  # read from the row on
     last = link(client.get(url + second), "prev")
     assert walk(client, url, "prev", start=last) == numbered[1::-1]
     if "last_activity" in sort:
